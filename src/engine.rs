@@ -1,0 +1,220 @@
+//! The engine: one buyer message in, a classification and ranked replies out. It owns the loaded
+//! corpus (scripts, index, trained models, rules) and is shared read-only by the adapters.
+//!
+//! Data flow: language → country → intent (with history) → conversation signals → candidate
+//! scripts from the index → rule engine → ranked replies.
+
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use tracing::info;
+
+use crate::corpus::{Corpus, CorpusSource, Script};
+use crate::country::CountryDetector;
+use crate::error::{Error, Result};
+use crate::escalation::SignalLexicon;
+use crate::index::ScriptIndex;
+use crate::intent::IntentClassifier;
+use crate::language::{LanguageDetector, LanguagePriors};
+use crate::lint::lint;
+use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
+use crate::rules::{RequestState, RuleEngine};
+
+/// Language answered in when the corpus lacks the buyer's.
+const FALLBACK_LANGUAGE: &str = "en";
+/// Weight of the BM25 match against the message in a reply's score.
+const BM25_WEIGHT: f32 = 0.2;
+
+pub struct Engine {
+    source: CorpusSource,
+    scripts: Vec<Script>,
+    index: ScriptIndex,
+    language: LanguageDetector,
+    country: CountryDetector,
+    intent: IntentClassifier,
+    signals: SignalLexicon,
+    rules: RuleEngine,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("source", &self.source).field("num_scripts", &self.scripts.len()).finish()
+    }
+}
+
+impl Engine {
+    /// Loads, validates, indexes and trains from a corpus. A corpus that fails lint is refused.
+    pub fn load(source: CorpusSource) -> Result<Engine> {
+        let started = Instant::now();
+        let corpus = Corpus::load(&source)?;
+        let problems = lint(&corpus);
+        if !problems.is_empty() {
+            return Err(Error::CorpusInvalid(problems));
+        }
+        let engine = Engine::from_corpus(source, corpus)?;
+        info!(
+            corpus = %engine.source.describe(),
+            num_scripts = engine.scripts.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "corpus indexed"
+        );
+        Ok(engine)
+    }
+
+    /// Builds the engine from an already parsed corpus, without lint (benchmarks and tests of
+    /// synthetic corpora).
+    pub fn from_corpus(source: CorpusSource, corpus: Corpus) -> Result<Engine> {
+        let index = ScriptIndex::build(&corpus.scripts)?;
+        let language = LanguageDetector::train(&corpus);
+        let intent = IntentClassifier::train(&corpus);
+        Ok(Engine {
+            country: CountryDetector::new(corpus.country_cues.clone()),
+            signals: SignalLexicon::new(&corpus.signals),
+            rules: RuleEngine::new(&corpus.rules, &corpus.ramadan),
+            scripts: corpus.scripts,
+            source,
+            index,
+            language,
+            intent,
+        })
+    }
+
+    pub fn source(&self) -> &CorpusSource {
+        &self.source
+    }
+
+    pub fn num_scripts(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// What the engine understands of the message.
+    pub fn classify(&self, message: &Message) -> Classification {
+        let history_language_opt = message
+            .history
+            .iter()
+            .rev()
+            .filter(|turn| turn.role != Role::Seller)
+            .find_map(|turn| self.language.detect_opt(&turn.text, LanguagePriors::default()));
+        let priors = LanguagePriors {
+            hint_opt: message.language_hint_opt.as_deref(),
+            history_opt: history_language_opt.as_deref(),
+            country_opt: message.country_opt.as_deref(),
+        };
+        let language = self
+            .language
+            .detect_opt(&message.text, priors)
+            .or_else(|| message.language_hint_opt.clone())
+            .or(history_language_opt)
+            .unwrap_or_else(|| FALLBACK_LANGUAGE.to_string());
+
+        // Newest first: the message, then the buyer's earlier turns.
+        let buyer_texts: Vec<&str> = std::iter::once(message.text.as_str())
+            .chain(message.history.iter().rev().filter(|turn| turn.role != Role::Seller).map(|t| t.text.as_str()))
+            .collect();
+        let (country_opt, country_source_opt) =
+            self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
+
+        let intents = self.intent.classify(&message.text, &message.history);
+        let assessment = self.signals.assess(&message.text, &message.history);
+        let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
+        Classification {
+            intent,
+            intents,
+            language,
+            country_opt,
+            country_source_opt,
+            escalate: assessment.escalate,
+            escalate_reasons: assessment.reasons,
+            satisfied: assessment.satisfied,
+            angry: assessment.angry,
+            anxious: assessment.anxious,
+        }
+    }
+
+    /// Classifies the message and ranks reply scripts for it.
+    pub fn suggest(&self, message: &Message) -> Result<Suggestion> {
+        let classification = self.classify(message);
+        let replies = self.rank(message, &classification)?;
+        Ok(Suggestion { classification, replies })
+    }
+
+    /// Candidate scripts of the main intent (then of the next intents while replies are short),
+    /// shaped and filtered by the rules, best first.
+    fn rank(&self, message: &Message, classification: &Classification) -> Result<Vec<ScoredReply>> {
+        let date = message.date_opt.unwrap_or_else(today);
+        let mut replies: Vec<ScoredReply> = Vec::new();
+        for intent_score in &classification.intents {
+            if replies.len() >= message.max_replies {
+                break;
+            }
+            let state = RequestState {
+                country_opt: classification.country_opt.as_deref(),
+                intent: &intent_score.intent,
+                date,
+                angry: classification.angry,
+                anxious: classification.anxious,
+                escalated: classification.escalate,
+            };
+            let mut batch = self.rank_intent(message, classification, &state)?;
+            // Replies for a secondary intent rank below every reply of the main one.
+            let ceiling = replies.last().map(|r| r.score).unwrap_or(f32::INFINITY);
+            for reply in &mut batch {
+                reply.score = reply.score.min(ceiling) * intent_score.score.max(0.01).sqrt().min(1.0);
+            }
+            for reply in batch {
+                if replies.len() >= message.max_replies {
+                    break;
+                }
+                if !replies.iter().any(|r| r.script_id == reply.script_id) {
+                    replies.push(reply);
+                }
+            }
+        }
+        Ok(replies)
+    }
+
+    fn rank_intent(
+        &self,
+        message: &Message,
+        classification: &Classification,
+        state: &RequestState<'_>,
+    ) -> Result<Vec<ScoredReply>> {
+        let (reply_language, language_rule_opt) = self.rules.reply_language(state, &classification.language);
+        let mut hits = self.index.search(state.intent, &reply_language, &message.text)?;
+        if hits.is_empty() && reply_language != FALLBACK_LANGUAGE {
+            hits = self.index.search(state.intent, FALLBACK_LANGUAGE, &message.text)?;
+        }
+        let mut replies = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let script = &self.scripts[hit.ord];
+            let for_market = script.countries.is_empty()
+                || state.country_opt.is_some_and(|country| script.countries.iter().any(|c| c == country));
+            if !for_market {
+                continue;
+            }
+            let Some(shaped) = self.rules.shape(state, script, &message.context) else {
+                continue;
+            };
+            let mut applied_rules = shaped.applied_rules;
+            if let Some(rule) = &language_rule_opt {
+                if !applied_rules.contains(rule) {
+                    applied_rules.push(rule.clone());
+                }
+            }
+            replies.push(ScoredReply {
+                script_id: script.id.clone(),
+                text: shaped.text,
+                language: script.language.clone(),
+                score: 1.0 + BM25_WEIGHT * hit.bm25 + shaped.bonus,
+                applied_rules,
+            });
+        }
+        replies.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.script_id.cmp(&b.script_id)));
+        Ok(replies)
+    }
+}
+
+/// Today's date (UTC), used when a request gives none.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}

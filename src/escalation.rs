@@ -1,0 +1,254 @@
+//! Conversation signals: whether a person should take over (with stable reason ids), whether the
+//! buyer is satisfied, angry or anxious. Phrase lists are data in `corpus/signals.toml`; the
+//! thresholds (three short messages, three unanswered questions) come from the seeds.
+
+use std::collections::BTreeMap;
+
+use crate::corpus::Signals;
+use crate::message::{Role, Turn};
+use crate::text::{contains_phrase, normalize, tokenize, upper_ratio};
+
+/// Three or more in a row is the seeds' threshold for both counts.
+const IN_A_ROW: usize = 3;
+/// A message with at most this many words (CJK: characters / 2) is short.
+const SHORT_WORDS: usize = 5;
+/// Two seller turns this similar count as the same reply.
+const SAME_REPLY_SIMILARITY: f32 = 0.8;
+
+pub const REPEATED_SHORT_MESSAGES: &str = "repeated_short_messages";
+pub const UNANSWERED_QUESTIONS: &str = "unanswered_questions";
+pub const FRUSTRATION: &str = "frustration";
+pub const THREAT: &str = "threat";
+pub const ANGER: &str = "anger";
+pub const SELLER_REPEATING: &str = "seller_repeating";
+
+/// What the conversation says about the buyer's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Assessment {
+    pub escalate: bool,
+    pub reasons: Vec<String>,
+    pub satisfied: bool,
+    pub angry: bool,
+    pub anxious: bool,
+}
+
+/// Normalised phrase lists, one per signal, all languages together.
+#[derive(Debug, Clone, Default)]
+pub struct SignalLexicon {
+    satisfaction: Vec<String>,
+    frustration: Vec<String>,
+    threat: Vec<String>,
+    insult: Vec<String>,
+    anxiety: Vec<String>,
+}
+
+fn flatten(lists: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    lists.values().flatten().map(|phrase| normalize(phrase)).filter(|p| !p.is_empty()).collect()
+}
+
+fn any_phrase(normalized: &str, phrases: &[String]) -> bool {
+    phrases.iter().any(|phrase| contains_phrase(normalized, phrase))
+}
+
+impl SignalLexicon {
+    pub fn new(signals: &Signals) -> SignalLexicon {
+        SignalLexicon {
+            satisfaction: flatten(&signals.satisfaction),
+            frustration: flatten(&signals.frustration),
+            threat: flatten(&signals.threat),
+            insult: flatten(&signals.insult),
+            anxiety: flatten(&signals.anxiety),
+        }
+    }
+
+    /// Assesses the newest buyer message against the history (oldest first).
+    pub fn assess(&self, text: &str, history: &[Turn]) -> Assessment {
+        let current = self.signals_of(text);
+        // Buyer turns since the last seller turn, oldest first, then the newest message.
+        let last_seller = history.iter().rposition(|turn| turn.role == Role::Seller);
+        let unanswered: Vec<&str> = history[last_seller.map_or(0, |i| i + 1)..]
+            .iter()
+            .filter(|turn| turn.role != Role::Seller)
+            .map(|turn| turn.text.as_str())
+            .chain(std::iter::once(text))
+            .collect();
+        let earlier: Vec<MessageSignals> =
+            unanswered[..unanswered.len() - 1].iter().map(|turn| self.signals_of(turn)).collect();
+
+        let mut reasons = Vec::new();
+        if unanswered.len() >= IN_A_ROW && unanswered.iter().all(|turn| is_short(turn)) {
+            reasons.push(REPEATED_SHORT_MESSAGES);
+        }
+        let questions: usize = unanswered.iter().map(|turn| count_questions(turn)).sum();
+        if questions >= IN_A_ROW {
+            reasons.push(UNANSWERED_QUESTIONS);
+        }
+        if current.frustration || earlier.iter().any(|s| s.frustration) {
+            reasons.push(FRUSTRATION);
+        }
+        if current.threat || earlier.iter().any(|s| s.threat) {
+            reasons.push(THREAT);
+        }
+        let angry = current.anger || earlier.iter().any(|s| s.anger);
+        if angry {
+            reasons.push(ANGER);
+        }
+        if seller_repeats(history) {
+            reasons.push(SELLER_REPEATING);
+        }
+        // A calm buyer who understood the last answer is not escalated, even with a new question.
+        let satisfied = current.satisfaction && !current.frustration && !current.threat && !current.anger;
+        if satisfied {
+            reasons.clear();
+        }
+        Assessment {
+            escalate: !reasons.is_empty(),
+            reasons: reasons.into_iter().map(str::to_string).collect(),
+            satisfied,
+            angry: angry && !satisfied,
+            anxious: current.anxiety || (current.frustration && !satisfied),
+        }
+    }
+
+    fn signals_of(&self, text: &str) -> MessageSignals {
+        let normalized = normalize(text);
+        MessageSignals {
+            satisfaction: any_phrase(&normalized, &self.satisfaction),
+            frustration: any_phrase(&normalized, &self.frustration),
+            threat: any_phrase(&normalized, &self.threat),
+            anger: any_phrase(&normalized, &self.insult) || is_shouting(text) || has_punctuation_run(text),
+            anxiety: any_phrase(&normalized, &self.anxiety),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct MessageSignals {
+    satisfaction: bool,
+    frustration: bool,
+    threat: bool,
+    anger: bool,
+    anxiety: bool,
+}
+
+/// ALL-CAPS shouting: most cased letters upper case, over a few words' worth of letters.
+fn is_shouting(text: &str) -> bool {
+    let (ratio, cased) = upper_ratio(text);
+    cased >= 8 && ratio >= 0.75
+}
+
+/// Runs of three or more `!` or `?` (ASCII, full-width or Arabic).
+fn has_punctuation_run(text: &str) -> bool {
+    let mut run = 0;
+    for c in text.chars() {
+        if matches!(c, '!' | '?' | '！' | '？' | '؟' | '¡' | '¿') {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+        } else if !c.is_whitespace() {
+            run = 0;
+        }
+    }
+    false
+}
+
+fn is_short(text: &str) -> bool {
+    let tokens = tokenize(&normalize(text));
+    let words = tokens.iter().filter(|t| !t.cjk).count() + tokens.iter().filter(|t| t.cjk).count().div_ceil(2);
+    words <= SHORT_WORDS
+}
+
+/// Questions in one message: question marks (runs count once), or a question particle at the end.
+fn count_questions(text: &str) -> usize {
+    let mut count = 0;
+    let mut in_run = false;
+    for c in text.chars() {
+        let is_mark = matches!(c, '?' | '？' | '؟');
+        if is_mark && !in_run {
+            count += 1;
+        }
+        in_run = is_mark;
+    }
+    if count == 0 {
+        let trimmed = text.trim_end_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation() || c == '。');
+        if ["吗", "呢", "か", "까", "니", "나요"].iter().any(|particle| trimmed.ends_with(particle)) {
+            count = 1;
+        }
+    }
+    count
+}
+
+/// True when two of the seller's recent turns are the same or nearly the same reply.
+fn seller_repeats(history: &[Turn]) -> bool {
+    let seller: Vec<Vec<String>> = history
+        .iter()
+        .filter(|turn| turn.role == Role::Seller)
+        .rev()
+        .take(4)
+        .map(|turn| trigrams(&normalize(&turn.text)))
+        .collect();
+    for (i, a) in seller.iter().enumerate() {
+        for b in &seller[i + 1..] {
+            if jaccard(a, b) >= SAME_REPLY_SIMILARITY {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn trigrams(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().filter(|c| c.is_alphanumeric() || *c == ' ').collect();
+    let mut grams: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    if grams.is_empty() && !chars.is_empty() {
+        grams.push(chars.iter().collect());
+    }
+    grams.sort();
+    grams.dedup();
+    grams
+}
+
+fn jaccard(a: &[String], b: &[String]) -> f32 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    let common = a.iter().filter(|gram| b.binary_search(gram).is_ok()).count();
+    common as f32 / (a.len() + b.len() - common) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn turn(role: Role, text: &str) -> Turn {
+        Turn { role, text: text.to_string() }
+    }
+
+    #[test]
+    fn shouting_and_punctuation() {
+        assert!(is_shouting("WHERE IS MY ORDER"));
+        assert!(!is_shouting("where is my DHL parcel"));
+        assert!(has_punctuation_run("where is it???"));
+        assert!(has_punctuation_run("¿¡dónde está!!"));
+        assert!(!has_punctuation_run("ok? thanks!"));
+    }
+
+    #[test]
+    fn counts_questions() {
+        assert_eq!(count_questions("when?? and how much? ok"), 2);
+        assert_eq!(count_questions("包邮吗"), 1);
+        assert_eq!(count_questions("ok"), 0);
+    }
+
+    #[test]
+    fn seller_repeating_is_near_duplicate() {
+        let history = vec![
+            turn(Role::Seller, "Your parcel is on the way, please wait a few more days."),
+            turn(Role::Buyer, "where is it"),
+            turn(Role::Seller, "Your parcel is on the way, please wait a few more days!"),
+        ];
+        assert!(seller_repeats(&history));
+        assert!(!seller_repeats(&history[..2]));
+    }
+}

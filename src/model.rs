@@ -1,0 +1,240 @@
+//! A small multinomial logistic regression over hashed text features (word unigrams and bigrams,
+//! character n-grams inside words, CJK character n-grams). It is trained at corpus load from the
+//! labelled examples in `corpus/train/` and serves both the intent and the language classifier.
+
+use crate::text::{normalize, tokenize};
+
+/// Number of hash buckets (a power of two).
+const NUM_BUCKETS: usize = 1 << 18;
+
+/// Sparse features of one text: bucket indices with equal weight, L2-normalised at scoring time.
+#[derive(Debug, Clone, Default)]
+pub struct Features {
+    buckets: Vec<u32>,
+}
+
+impl Features {
+    /// Extracts the features of a raw text.
+    pub fn of(text: &str) -> Features {
+        Features::of_normalized(&normalize(text))
+    }
+
+    /// Extracts the features of an already normalised text.
+    pub fn of_normalized(normalized: &str) -> Features {
+        let tokens = tokenize(normalized);
+        let mut buckets = Vec::with_capacity(tokens.len() * 8);
+        let mut previous: Option<&str> = None;
+        let mut cjk_run: Vec<&str> = Vec::new();
+        for token in &tokens {
+            if token.cjk {
+                cjk_run.push(&token.text);
+                continue;
+            }
+            push_cjk_ngrams(&cjk_run, &mut buckets);
+            cjk_run.clear();
+            buckets.push(hash(b'w', &[&token.text]));
+            if let Some(prev) = previous {
+                buckets.push(hash(b'b', &[prev, &token.text]));
+            }
+            push_char_ngrams(&token.text, &mut buckets);
+            previous = Some(&token.text);
+        }
+        push_cjk_ngrams(&cjk_run, &mut buckets);
+        buckets.sort_unstable();
+        buckets.dedup();
+        Features { buckets }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    fn weight(&self) -> f32 {
+        1.0 / (self.buckets.len().max(1) as f32).sqrt()
+    }
+}
+
+fn push_char_ngrams(word: &str, buckets: &mut Vec<u32>) {
+    let chars: Vec<char> = std::iter::once('<').chain(word.chars()).chain(std::iter::once('>')).collect();
+    if chars.len() > 40 {
+        return;
+    }
+    let mut buf = String::new();
+    for n in 3..=5 {
+        if chars.len() < n {
+            break;
+        }
+        for window in chars.windows(n) {
+            buf.clear();
+            buf.extend(window);
+            buckets.push(hash(b'c', &[&buf]));
+        }
+    }
+}
+
+fn push_cjk_ngrams(run: &[&str], buckets: &mut Vec<u32>) {
+    for (i, first) in run.iter().enumerate() {
+        buckets.push(hash(b'1', &[first]));
+        if let Some(second) = run.get(i + 1) {
+            buckets.push(hash(b'2', &[first, second]));
+            if let Some(third) = run.get(i + 2) {
+                buckets.push(hash(b'3', &[first, second, third]));
+            }
+        }
+    }
+}
+
+/// FNV-1a over a kind byte and the parts, folded into the bucket range.
+fn hash(kind: u8, parts: &[&str]) -> u32 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    let mut eat = |b: u8| {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    };
+    eat(kind);
+    for part in parts {
+        for b in part.bytes() {
+            eat(b);
+        }
+        eat(0xff);
+    }
+    (h as usize % NUM_BUCKETS) as u32
+}
+
+/// Hyper-parameters of training.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainOptions {
+    pub epochs: usize,
+    pub learning_rate: f32,
+    pub l2: f32,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions { epochs: 30, learning_rate: 0.5, l2: 1e-6 }
+    }
+}
+
+/// A trained linear classifier over `labels`.
+#[derive(Debug, Clone)]
+pub struct LinearModel {
+    labels: Vec<String>,
+    /// `weights[bucket * num_labels + label]`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl LinearModel {
+    /// Trains with AdaGrad on softmax loss. `examples` pairs features with a label index.
+    pub fn train(labels: Vec<String>, examples: &[(Features, usize)], options: TrainOptions) -> LinearModel {
+        let num_labels = labels.len();
+        let mut weights = vec![0f32; NUM_BUCKETS * num_labels];
+        let mut grad_sq = vec![1e-6f32; NUM_BUCKETS * num_labels];
+        let mut bias = vec![0f32; num_labels];
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        let mut rng_state: u64 = 0x9E3779B97F4A7C15;
+        let mut probs = vec![0f32; num_labels];
+        for _epoch in 0..options.epochs {
+            // Deterministic shuffle (xorshift) so that training is reproducible.
+            for i in (1..order.len()).rev() {
+                rng_state ^= rng_state << 13;
+                rng_state ^= rng_state >> 7;
+                rng_state ^= rng_state << 17;
+                order.swap(i, (rng_state % (i as u64 + 1)) as usize);
+            }
+            for &index in &order {
+                let (features, gold) = &examples[index];
+                if features.is_empty() {
+                    continue;
+                }
+                let w = features.weight();
+                scores_into(&weights, &bias, num_labels, features, &mut probs);
+                softmax(&mut probs);
+                for label in 0..num_labels {
+                    let target = if label == *gold { 1.0 } else { 0.0 };
+                    let g = probs[label] - target;
+                    if g.abs() < 1e-4 {
+                        continue;
+                    }
+                    bias[label] -= options.learning_rate * 0.1 * g;
+                    for &bucket in &features.buckets {
+                        let slot = bucket as usize * num_labels + label;
+                        let grad = g * w + options.l2 * weights[slot];
+                        grad_sq[slot] += grad * grad;
+                        weights[slot] -= options.learning_rate * grad / grad_sq[slot].sqrt();
+                    }
+                }
+            }
+        }
+        LinearModel { labels, weights, bias }
+    }
+
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Probabilities per label, in the order of `labels()`.
+    pub fn predict(&self, features: &Features) -> Vec<f32> {
+        let mut probs = vec![0f32; self.labels.len()];
+        scores_into(&self.weights, &self.bias, self.labels.len(), features, &mut probs);
+        softmax(&mut probs);
+        probs
+    }
+
+    /// Raw scores (logits) per label.
+    pub fn logits(&self, features: &Features) -> Vec<f32> {
+        let mut scores = vec![0f32; self.labels.len()];
+        scores_into(&self.weights, &self.bias, self.labels.len(), features, &mut scores);
+        scores
+    }
+}
+
+fn scores_into(weights: &[f32], bias: &[f32], num_labels: usize, features: &Features, out: &mut [f32]) {
+    out.copy_from_slice(bias);
+    let w = features.weight();
+    for &bucket in &features.buckets {
+        let row = &weights[bucket as usize * num_labels..(bucket as usize + 1) * num_labels];
+        for (score, weight) in out.iter_mut().zip(row) {
+            *score += weight * w;
+        }
+    }
+}
+
+/// In-place softmax.
+pub fn softmax(scores: &mut [f32]) {
+    let max = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    for s in scores.iter_mut() {
+        *s /= sum;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learns_a_separable_toy_problem() {
+        let labels = vec!["ship".to_string(), "price".to_string()];
+        let examples: Vec<(Features, usize)> = [
+            ("when will you ship", 0),
+            ("how long is delivery", 0),
+            ("shipping time please", 0),
+            ("can you lower the price", 1),
+            ("any discount", 1),
+            ("too expensive, cheaper?", 1),
+        ]
+        .iter()
+        .map(|(text, label)| (Features::of(text), *label))
+        .collect();
+        let model = LinearModel::train(labels, &examples, TrainOptions::default());
+        let probs = model.predict(&Features::of("discount on the price?"));
+        assert!(probs[1] > probs[0]);
+        let probs = model.predict(&Features::of("delivery time?"));
+        assert!(probs[0] > probs[1]);
+    }
+}

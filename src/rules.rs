@@ -1,0 +1,244 @@
+//! The rule engine: applies the cultural and conversational rules of `corpus/rules.toml` to the
+//! candidate scripts of one request. This is the one place where a rule changes a reply; every
+//! rule that shaped a reply is named in its `applied_rules`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use crate::corpus::{Period, RuleSpec, RulesFile, Script};
+use crate::text::{contains_phrase, normalize};
+
+/// What a rule needs to know about the request to decide whether it applies.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestState<'a> {
+    pub country_opt: Option<&'a str>,
+    pub intent: &'a str,
+    pub date: NaiveDate,
+    pub angry: bool,
+    pub anxious: bool,
+    pub escalated: bool,
+}
+
+/// A rule with its country groups expanded and its phrases normalised.
+#[derive(Debug, Clone)]
+struct Rule {
+    spec: RuleSpec,
+    countries: BTreeSet<String>,
+    forbid: Vec<String>,
+}
+
+/// A reply after the rules: its text, its score bonus, and which rules shaped it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShapedReply {
+    pub text: String,
+    pub bonus: f32,
+    pub applied_rules: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuleEngine {
+    rules: Vec<Rule>,
+    phrases: BTreeMap<String, BTreeMap<String, String>>,
+    placeholders: BTreeMap<String, String>,
+    ramadan: Vec<Period>,
+}
+
+impl RuleEngine {
+    pub fn new(file: &RulesFile, ramadan: &[Period]) -> RuleEngine {
+        let rules = file
+            .rule
+            .iter()
+            .map(|spec| Rule {
+                countries: expand_countries(&spec.countries, &file.markets),
+                forbid: spec.forbid.iter().map(|phrase| normalize(phrase)).collect(),
+                spec: spec.clone(),
+            })
+            .collect();
+        RuleEngine {
+            rules,
+            phrases: file.phrases.clone(),
+            placeholders: file.placeholders.clone(),
+            ramadan: ramadan.to_vec(),
+        }
+    }
+
+    /// True when the date falls in a Ramadan period of the calendar.
+    pub fn is_ramadan(&self, date: NaiveDate) -> bool {
+        self.ramadan.iter().any(|period| period.start <= date && date <= period.end)
+    }
+
+    /// The rules that apply to this request, in file order.
+    pub fn active<'a>(&'a self, state: &RequestState<'_>) -> Vec<&'a RuleSpec> {
+        self.active_rules(state).map(|rule| &rule.spec).collect()
+    }
+
+    fn active_rules<'a>(&'a self, state: &RequestState<'_>) -> impl Iterator<Item = &'a Rule> + 'a {
+        let state = *state;
+        let country = state.country_opt.map(str::to_string);
+        let intent = state.intent.to_string();
+        let ramadan = self.is_ramadan(state.date);
+        self.rules.iter().filter(move |rule| {
+            let spec = &rule.spec;
+            let market_ok = rule.countries.is_empty() || country.as_ref().is_some_and(|c| rule.countries.contains(c));
+            let intent_ok = spec.intents.is_empty() || spec.intents.contains(&intent);
+            let calendar_ok = match spec.calendar.as_deref() {
+                None => true,
+                Some("ramadan") => ramadan,
+                Some(_) => false,
+            };
+            let state_ok = match spec.when.as_deref() {
+                None => true,
+                Some("angry") => state.angry,
+                Some("anxious") => state.anxious,
+                Some("escalated") => state.escalated,
+                Some(_) => false,
+            };
+            market_ok && intent_ok && calendar_ok && state_ok
+        })
+    }
+
+    /// The language replies are written in: a market rule may require one (Brazil → Portuguese).
+    pub fn reply_language(&self, state: &RequestState<'_>, detected: &str) -> (String, Option<String>) {
+        for rule in self.active_rules(state) {
+            if let Some(language) = &rule.spec.reply_language {
+                if language != detected {
+                    return (language.clone(), Some(rule.spec.id.clone()));
+                }
+            }
+        }
+        (detected.to_string(), None)
+    }
+
+    /// Applies the active rules to one script: tag bonuses, form of address, prepended and
+    /// appended phrases, placeholders, and forbidden phrases. `None` when a rule forbids it.
+    pub fn shape(
+        &self,
+        state: &RequestState<'_>,
+        script: &Script,
+        context: &BTreeMap<String, String>,
+    ) -> Option<ShapedReply> {
+        let language = script.language.as_str();
+        let mut applied: Vec<String> = Vec::new();
+        let mut bonus = 0.0;
+        let mut address_opt: Option<(&str, &str)> = None;
+        let mut before: Vec<&str> = Vec::new();
+        let mut after: Vec<&str> = Vec::new();
+        let active: Vec<&Rule> = self.active_rules(state).collect();
+        for rule in &active {
+            let spec = &rule.spec;
+            let mut shaped = false;
+            for (tag, tag_bonus) in &spec.prefer_tags {
+                if script.tags.contains(tag) {
+                    bonus += tag_bonus;
+                    shaped = true;
+                }
+            }
+            // The most specific form of address wins: later rules in the file are more specific.
+            if let Some(address) = spec.address.get(language) {
+                address_opt = Some((address.as_str(), spec.id.as_str()));
+            }
+            let skip_phrases = spec.unless_tag.as_ref().is_some_and(|tag| script.tags.contains(tag));
+            if !skip_phrases {
+                if let Some(phrase) = spec.prepend.as_ref().and_then(|key| self.phrase(key, language)) {
+                    before.push(phrase);
+                    shaped = true;
+                }
+                if let Some(phrase) = spec.append.as_ref().and_then(|key| self.phrase(key, language)) {
+                    after.push(phrase);
+                    shaped = true;
+                }
+            }
+            if shaped || spec.reply_language.is_some() {
+                applied.push(spec.id.clone());
+            }
+        }
+        let mut parts: Vec<String> = Vec::new();
+        if let Some((address, rule_id)) = address_opt {
+            parts.push(self.fill(address, context));
+            if !applied.iter().any(|id| id == rule_id) {
+                applied.push(rule_id.to_string());
+            }
+        }
+        parts.extend(before.iter().map(|phrase| self.fill(phrase, context)));
+        parts.push(self.fill(&script.text, context));
+        parts.extend(after.iter().map(|phrase| self.fill(phrase, context)));
+        let separator = if matches!(language, "zh" | "ja") { "" } else { " " };
+        let text = parts.join(separator);
+
+        // Forbidden phrases are checked on the finished text, placeholders filled.
+        let normalized = normalize(&text);
+        for rule in &active {
+            if rule.forbid.is_empty() {
+                continue;
+            }
+            if rule.forbid.iter().any(|phrase| contains_phrase(&normalized, phrase)) {
+                return None;
+            }
+            if !applied.contains(&rule.spec.id) {
+                applied.push(rule.spec.id.clone());
+            }
+        }
+        Some(ShapedReply { text, bonus, applied_rules: applied })
+    }
+
+    fn phrase(&self, key: &str, language: &str) -> Option<&str> {
+        let by_language = self.phrases.get(key)?;
+        by_language.get(language).or_else(|| by_language.get("en")).map(String::as_str)
+    }
+
+    /// Fills `{placeholder}`s from the request's context, then the corpus defaults; an unknown
+    /// placeholder becomes empty, so a reply never shows a raw `{name}`.
+    pub fn fill(&self, text: &str, context: &BTreeMap<String, String>) -> String {
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after_open = &rest[open + 1..];
+            match after_open.find('}') {
+                Some(close) if is_placeholder_name(&after_open[..close]) => {
+                    let name = &after_open[..close];
+                    let value = context
+                        .get(name)
+                        .filter(|v| !v.trim().is_empty())
+                        .or_else(|| self.placeholders.get(name))
+                        .map(String::as_str)
+                        .unwrap_or_default();
+                    out.push_str(value);
+                    rest = &after_open[close + 1..];
+                }
+                _ => {
+                    out.push('{');
+                    rest = after_open;
+                }
+            }
+        }
+        out.push_str(rest);
+        // An empty value may leave doubled or dangling spaces.
+        out.split(' ').filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Placeholder names with defaults.
+    pub fn placeholder_names(&self) -> impl Iterator<Item = &str> {
+        self.placeholders.keys().map(String::as_str)
+    }
+}
+
+/// True for a `{name}` body: lowercase ASCII letters, digits and underscores.
+pub fn is_placeholder_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Expands `@group` names into their countries.
+pub fn expand_countries(countries: &[String], markets: &BTreeMap<String, Vec<String>>) -> BTreeSet<String> {
+    let mut expanded = BTreeSet::new();
+    for entry in countries {
+        match entry.strip_prefix('@') {
+            Some(group) => expanded.extend(markets.get(group).into_iter().flatten().cloned()),
+            None => {
+                expanded.insert(entry.clone());
+            }
+        }
+    }
+    expanded
+}

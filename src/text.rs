@@ -1,0 +1,254 @@
+//! Text normalisation and tokenisation shared by every stage: the language and intent models,
+//! the country cues, the signal lexicons and the tantivy index all see text the same way.
+
+use unicode_normalization::char::decompose_canonical;
+use unicode_normalization::UnicodeNormalization;
+
+/// The writing system of a character, as far as the engine cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Script {
+    Latin,
+    Cyrillic,
+    Arabic,
+    Han,
+    Kana,
+    Hangul,
+    Other,
+}
+
+/// Classifies one character's script.
+pub fn script_of(c: char) -> Script {
+    match c as u32 {
+        0x0041..=0x024F | 0x1E00..=0x1EFF => {
+            if c.is_alphabetic() {
+                Script::Latin
+            } else {
+                Script::Other
+            }
+        }
+        0x0400..=0x052F => Script::Cyrillic,
+        0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
+            Script::Arabic
+        }
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => Script::Kana,
+        0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7AF => Script::Hangul,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF => Script::Han,
+        _ => Script::Other,
+    }
+}
+
+/// True for scripts written without spaces between words.
+pub fn is_cjk(script: Script) -> bool {
+    matches!(script, Script::Han | Script::Kana)
+}
+
+/// Counts letters per script in a text.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ScriptCounts {
+    pub latin: usize,
+    pub cyrillic: usize,
+    pub arabic: usize,
+    pub han: usize,
+    pub kana: usize,
+    pub hangul: usize,
+}
+
+impl ScriptCounts {
+    pub fn of(text: &str) -> ScriptCounts {
+        let mut counts = ScriptCounts::default();
+        for c in text.chars() {
+            match script_of(c) {
+                Script::Latin => counts.latin += 1,
+                Script::Cyrillic => counts.cyrillic += 1,
+                Script::Arabic => counts.arabic += 1,
+                Script::Han => counts.han += 1,
+                Script::Kana => counts.kana += 1,
+                Script::Hangul => counts.hangul += 1,
+                Script::Other => {}
+            }
+        }
+        counts
+    }
+
+    pub fn total(&self) -> usize {
+        self.latin + self.cyrillic + self.arabic + self.han + self.kana + self.hangul
+    }
+}
+
+/// Lowercases, applies NFKC, folds Latin diacritics (`não` → `nao`, `ł` → `l`), and folds Arabic
+/// letter variants and diacritics, so that typos without accents match the lexicons.
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkc().flat_map(char::to_lowercase) {
+        match c {
+            'ß' => out.push_str("ss"),
+            'ł' => out.push('l'),
+            'ı' => out.push('i'),
+            'ø' => out.push('o'),
+            'æ' => out.push_str("ae"),
+            'œ' => out.push_str("oe"),
+            'đ' => out.push('d'),
+            'ё' => out.push('е'),
+            'أ' | 'إ' | 'آ' | 'ٱ' => out.push('ا'),
+            'ى' => out.push('ي'),
+            'ة' => out.push('ه'),
+            'ـ' => {}
+            '\u{064B}'..='\u{065F}' | '\u{0670}' => {}
+            '’' | '‘' | '`' | '´' => out.push('\''),
+            c if (c as u32) >= 0xC0 && (c as u32) <= 0x24F => {
+                decompose_canonical(c, |d| {
+                    if !is_combining_mark(d) {
+                        out.push(d)
+                    }
+                });
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn is_combining_mark(c: char) -> bool {
+    matches!(c as u32, 0x0300..=0x036F)
+}
+
+/// One token of a normalised text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    /// CJK tokens are single characters; the others are words.
+    pub cjk: bool,
+}
+
+/// Splits normalised text into words (letters and digits) and single CJK characters.
+/// Hangul is spaced like a Latin script, so its words stay whole.
+pub fn tokenize(normalized: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    for c in normalized.chars() {
+        let script = script_of(c);
+        if is_cjk(script) {
+            flush(&mut word, &mut tokens);
+            tokens.push(Token { text: c.to_string(), cjk: true });
+        } else if c.is_alphanumeric() || c == '\'' && !word.is_empty() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut tokens);
+        }
+    }
+    flush(&mut word, &mut tokens);
+    tokens
+}
+
+fn flush(word: &mut String, tokens: &mut Vec<Token>) {
+    let trimmed = word.trim_end_matches('\'');
+    if !trimmed.is_empty() {
+        tokens.push(Token { text: trimmed.to_string(), cjk: false });
+    }
+    word.clear();
+}
+
+/// Terms for the full-text index: words, plus CJK character bigrams (and single characters),
+/// joined by spaces so that tantivy's whitespace tokenizer can index them.
+pub fn index_terms(text: &str) -> String {
+    let tokens = tokenize(&normalize(text));
+    let mut terms: Vec<String> = Vec::with_capacity(tokens.len() * 2);
+    for (i, token) in tokens.iter().enumerate() {
+        terms.push(token.text.clone());
+        if token.cjk {
+            if let Some(next) = tokens.get(i + 1).filter(|next| next.cjk) {
+                terms.push(format!("{}{}", token.text, next.text));
+            }
+        }
+    }
+    terms.join(" ")
+}
+
+/// Finds `needle` (already normalised) in `haystack` (normalised) as a whole phrase: a match may
+/// not start or end inside a word of a spaced script. CJK needles match anywhere.
+/// A needle ending in `*` is a prefix: `желт*` matches `желтый`.
+pub fn contains_phrase(haystack: &str, needle: &str) -> bool {
+    let (needle, prefix) = match needle.strip_suffix('*') {
+        Some(stem) => (stem, true),
+        None => (needle, false),
+    };
+    if needle.is_empty() {
+        return false;
+    }
+    let needs_boundary_start = needle.chars().next().is_some_and(is_word_char_spaced);
+    let needs_boundary_end = !prefix && needle.chars().last().is_some_and(is_word_char_spaced);
+    let mut start = 0;
+    while let Some(pos) = haystack[start..].find(needle) {
+        let begin = start + pos;
+        let end = begin + needle.len();
+        let before_ok = !needs_boundary_start
+            || haystack[..begin].chars().last().is_none_or(|c| !is_word_char_spaced(c));
+        let after_ok = !needs_boundary_end
+            || haystack[end..].chars().next().is_none_or(|c| !is_word_char_spaced(c));
+        if before_ok && after_ok {
+            return true;
+        }
+        start = begin + needle.chars().next().map_or(1, char::len_utf8);
+    }
+    false
+}
+
+/// A letter of a script written with spaces (so a phrase must not start or end inside it).
+fn is_word_char_spaced(c: char) -> bool {
+    c.is_alphabetic() && !is_cjk(script_of(c))
+}
+
+/// Share of upper-case letters among cased letters, with the number of cased letters.
+pub fn upper_ratio(text: &str) -> (f32, usize) {
+    let mut upper = 0usize;
+    let mut cased = 0usize;
+    for c in text.chars() {
+        if c.is_uppercase() {
+            upper += 1;
+            cased += 1;
+        } else if c.is_lowercase() {
+            cased += 1;
+        }
+    }
+    if cased == 0 {
+        return (0.0, 0);
+    }
+    (upper as f32 / cased as f32, cased)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_and_case() {
+        assert_eq!(normalize("NÃO Chegou Łódź"), "nao chegou lodz");
+        assert_eq!(normalize("Straße"), "strasse");
+        assert_eq!(normalize("أريد"), "اريد");
+    }
+
+    #[test]
+    fn keeps_hangul_whole() {
+        assert_eq!(normalize("배송"), "배송");
+        let tokens = tokenize(&normalize("배송 언제 와요?"));
+        assert_eq!(tokens.len(), 3);
+    }
+
+    #[test]
+    fn splits_cjk_into_characters() {
+        let tokens = tokenize(&normalize("包邮吗 ok"));
+        let texts: Vec<_> = tokens.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(texts, ["包", "邮", "吗", "ok"]);
+        assert_eq!(index_terms("包邮吗"), "包 包邮 邮 邮吗 吗");
+    }
+
+    #[test]
+    fn phrases_respect_word_boundaries() {
+        assert!(contains_phrase("moro em sao paulo", "sao paulo"));
+        assert!(!contains_phrase("pixel phone", "pix"));
+        assert!(contains_phrase("paguei 100zl", "zl"));
+        assert!(contains_phrase("我在北京", "北京"));
+        assert!(contains_phrase("желтыи цвет", "желт*"));
+        assert!(!contains_phrase("amor", "mor"));
+    }
+}
