@@ -22,8 +22,8 @@ use crate::rules::{RequestState, RuleEngine};
 
 /// Language answered in when the corpus lacks the buyer's.
 const FALLBACK_LANGUAGE: &str = "en";
-/// Weight of the BM25 match against the message in a reply's score.
-const BM25_WEIGHT: f32 = 0.2;
+/// Weight of the (normalised) BM25 match against the message in a reply's score.
+const BM25_WEIGHT: f32 = 1.0;
 
 pub struct Engine {
     source: CorpusSource,
@@ -184,8 +184,11 @@ impl Engine {
         if hits.is_empty() && reply_language != FALLBACK_LANGUAGE {
             hits = self.index.search(state.intent, FALLBACK_LANGUAGE, &message.text)?;
         }
+        // BM25 only orders scripts within the cell; rule bonuses outweigh it.
+        let max_bm25 = hits.iter().map(|hit| hit.bm25).fold(0.0f32, f32::max);
         let mut replies = Vec::with_capacity(hits.len());
         for hit in hits {
+            let lexical = if max_bm25 > 0.0 { hit.bm25 / max_bm25 } else { 0.0 };
             let script = &self.scripts[hit.ord];
             let for_market = script.countries.is_empty()
                 || state.country_opt.is_some_and(|country| script.countries.iter().any(|c| c == country));
@@ -205,7 +208,7 @@ impl Engine {
                 script_id: script.id.clone(),
                 text: shaped.text,
                 language: script.language.clone(),
-                score: 1.0 + BM25_WEIGHT * hit.bm25 + shaped.bonus,
+                score: 1.0 + BM25_WEIGHT * lexical + shaped.bonus,
                 applied_rules,
             });
         }

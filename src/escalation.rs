@@ -76,7 +76,8 @@ impl SignalLexicon {
             unanswered[..unanswered.len() - 1].iter().map(|turn| self.signals_of(turn)).collect();
 
         let mut reasons = Vec::new();
-        if unanswered.len() >= IN_A_ROW && unanswered.iter().all(|turn| is_short(turn)) {
+        let trailing_short = unanswered.iter().rev().take_while(|turn| is_short(turn)).count();
+        if trailing_short >= IN_A_ROW {
             reasons.push(REPEATED_SHORT_MESSAGES);
         }
         let questions: usize = unanswered.iter().map(|turn| count_questions(turn)).sum();
@@ -230,7 +231,7 @@ mod tests {
         assert!(is_shouting("WHERE IS MY ORDER"));
         assert!(!is_shouting("where is my DHL parcel"));
         assert!(has_punctuation_run("where is it???"));
-        assert!(has_punctuation_run("¿¡dónde está!!"));
+        assert!(has_punctuation_run("¿dónde está?!!"));
         assert!(!has_punctuation_run("ok? thanks!"));
     }
 

@@ -10,6 +10,9 @@ use crate::text::ScriptCounts;
 /// Languages written in the Latin script, told apart by the model.
 const LATIN_LANGUAGES: [&str; 8] = ["en", "es", "pt", "fr", "de", "pl", "tr", "it"];
 
+/// Logit bonus for English among Latin-script languages.
+const ENGLISH_PRIOR: f32 = 0.5;
+
 /// Detects the dominant language of a message.
 #[derive(Debug, Clone)]
 pub struct LanguageDetector {
@@ -75,6 +78,9 @@ impl LanguageDetector {
                 scores[i] += bonus;
             }
         };
+        // English is the lingua franca of cross-border chat: it wins close calls on tiny
+        // messages ("hi", "ok").
+        add("en", ENGLISH_PRIOR);
         let info = whatlang::detect(text);
         if let Some(info) = info {
             if let Some(code) = whatlang_code(info.lang()) {

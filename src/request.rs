@@ -23,7 +23,7 @@ pub const MAX_CONTEXT_ENTRIES: usize = 32;
 pub const MAX_CONTEXT_KEY_CHARS: usize = 64;
 pub const MAX_CONTEXT_VALUE_CHARS: usize = 256;
 /// Largest encoded request accepted, in bytes (larger ones get RESOURCE_EXHAUSTED).
-pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// A request as it arrives, before validation.
 #[derive(Debug, Clone, Default)]

@@ -154,8 +154,7 @@ impl RuleEngine {
             }
         }
         let mut parts: Vec<String> = Vec::new();
-        if let Some((address, rule_id)) = address_opt {
-            parts.push(self.fill(address, context));
+        if let Some((_, rule_id)) = address_opt {
             if !applied.iter().any(|id| id == rule_id) {
                 applied.push(rule_id.to_string());
             }
@@ -164,7 +163,15 @@ impl RuleEngine {
         parts.push(self.fill(&script.text, context));
         parts.extend(after.iter().map(|phrase| self.fill(phrase, context)));
         let separator = if matches!(language, "zh" | "ja") { "" } else { " " };
-        let text = parts.join(separator);
+        let mut text = String::new();
+        if let Some((address, _)) = address_opt {
+            text.push_str(&self.fill(address, context));
+            // A letter-style address stands on its own line; the inline Chinese "亲，" does not.
+            if !text.ends_with('，') {
+                text.push('\n');
+            }
+        }
+        text.push_str(&parts.join(separator));
 
         // Forbidden phrases are checked on the finished text, placeholders filled.
         let normalized = normalize(&text);

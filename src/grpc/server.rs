@@ -32,7 +32,12 @@ pub struct EngineHandle {
 
 impl EngineHandle {
     pub fn new(engine: Engine) -> EngineHandle {
-        EngineHandle { current: Arc::new(RwLock::new(Arc::new(engine))) }
+        EngineHandle::from_shared(Arc::new(engine))
+    }
+
+    /// A handle over an engine that is also used elsewhere (tests, benchmarks).
+    pub fn from_shared(engine: Arc<Engine>) -> EngineHandle {
+        EngineHandle { current: Arc::new(RwLock::new(engine)) }
     }
 
     /// The engine to use for one request.
