@@ -255,7 +255,9 @@ impl Corpus {
             if relative.starts_with("scripts/") && relative.ends_with(".jsonl") {
                 parse_scripts(&path, &text, &mut corpus.scripts)?;
             } else if relative.starts_with("train/") && relative.ends_with(".jsonl") {
-                let language = Path::new(&relative).file_stem().unwrap_or_default().to_string_lossy().to_string();
+                // `train/<lang>.jsonl` or `train/<lang>.<part>.jsonl`.
+                let file_name = Path::new(&relative).file_name().unwrap_or_default().to_string_lossy().to_string();
+                let language = file_name.split('.').next().unwrap_or_default().to_string();
                 parse_train(&path, &text, &language, &mut corpus.train)?;
             } else if relative == "countries.tsv" {
                 corpus.country_cues = parse_country_cues(&path, &text)?;

@@ -29,6 +29,12 @@ impl IntentClassifier {
                 let label = INTENTS.iter().position(|i| *i == example.intent)?;
                 Some((Features::of(&example.text), label))
             })
+            // The reply scripts carry each intent's vocabulary too (a refund script speaks of
+            // refunds), which widens what the model knows beyond the buyer examples.
+            .chain(corpus.scripts.iter().filter_map(|script| {
+                let label = INTENTS.iter().position(|i| *i == script.intent)?;
+                Some((Features::of(&script.text), label))
+            }))
             .collect();
         IntentClassifier { model: LinearModel::train(labels, &examples, TrainOptions::default()) }
     }
@@ -38,40 +44,79 @@ impl IntentClassifier {
         self.model.predict(&Features::of(text))
     }
 
-    /// Ranks intents for the newest message, using the history when the message alone is unsure
-    /// ("and how long?" after a shipping question, "still nothing" after a tracking answer).
+    /// Ranks intents for the newest message. The conversation's topic is carried over when the
+    /// message alone is unsure or is small talk ("and how long?" after a shipping question, "still
+    /// nothing" after a tracking answer, "ok, I'll wait for the tracking" after a complaint),
+    /// while a pure "ok thanks" stays a greeting.
     pub fn classify(&self, text: &str, history: &[Turn]) -> Vec<IntentScore> {
         let mut scores = self.probabilities(text);
-        let top = scores.iter().cloned().fold(0.0, f32::max);
-        if top < UNSURE {
-            let weight = (UNSURE - top) / UNSURE;
-            let last_buyer_opt = history.iter().rev().find(|turn| turn.role != Role::Seller);
-            let last_seller_opt = history.iter().rev().find(|turn| turn.role == Role::Seller);
-            if let Some(turn) = last_buyer_opt {
-                blend(&mut scores, &self.probabilities(&turn.text), 0.9 * weight);
-            }
-            if let Some(turn) = last_seller_opt {
-                blend(&mut scores, &self.probabilities(&turn.text), 0.5 * weight);
-            }
-            // Small talk is never what the history carries over.
-            if last_buyer_opt.is_some() || last_seller_opt.is_some() {
-                let sum: f32 = scores.iter().sum();
-                scores.iter_mut().for_each(|s| *s /= sum);
-            }
+        let (top_index, top) = argmax(&scores);
+        let small_talk = is_small_talk(top_index);
+        if history.is_empty() {
+            return rank(&scores);
         }
+        let topic = self.topic(history);
+        let weight = if small_talk {
+            SMALL_TALK_CARRY
+        } else if top < UNSURE {
+            ALWAYS_CARRY + UNSURE_CARRY * (UNSURE - top) / UNSURE
+        } else {
+            ALWAYS_CARRY
+        };
+        for (score, topic_score) in scores.iter_mut().zip(&topic) {
+            *score += weight * topic_score;
+        }
+        let sum: f32 = scores.iter().sum();
+        scores.iter_mut().for_each(|s| *s /= sum);
         rank(&scores)
+    }
+
+    /// The conversation's topic: intent probabilities of the earlier turns, newest weighing most,
+    /// the seller's turns less than the buyer's, small talk left out; sums to 1 (or all zero).
+    fn topic(&self, history: &[Turn]) -> Vec<f32> {
+        let mut topic = vec![0f32; INTENTS.len()];
+        let mut decay = 1.0;
+        for turn in history.iter().rev().take(TOPIC_TURNS) {
+            let role_weight = if turn.role == Role::Seller { SELLER_WEIGHT } else { 1.0 };
+            let probabilities = self.probabilities(&turn.text);
+            // Turns of small talk ("hello?", "??") say nothing of the topic.
+            if is_small_talk(argmax(&probabilities).0) {
+                continue;
+            }
+            for (i, p) in probabilities.iter().enumerate() {
+                if !is_small_talk(i) {
+                    topic[i] += decay * role_weight * p;
+                }
+            }
+            decay *= TOPIC_DECAY;
+        }
+        let sum: f32 = topic.iter().sum();
+        if sum > 0.0 {
+            topic.iter_mut().for_each(|t| *t /= sum);
+        }
+        topic
     }
 }
 
-fn blend(scores: &mut [f32], context: &[f32], weight: f32) {
-    let greeting = INTENTS.iter().position(|i| *i == "greeting");
-    let other = INTENTS.iter().position(|i| *i == "other");
-    for (i, (score, context_score)) in scores.iter_mut().zip(context).enumerate() {
-        if Some(i) == greeting || Some(i) == other {
-            continue;
-        }
-        *score += weight * context_score;
-    }
+/// Turns of history that make the topic.
+const TOPIC_TURNS: usize = 6;
+/// Each older turn counts this much less.
+const TOPIC_DECAY: f32 = 0.7;
+/// A seller's turn counts this much of a buyer's.
+const SELLER_WEIGHT: f32 = 0.6;
+/// How much topic is added to any message with history, to a small-talk one, and (at most, on
+/// top) to an unsure one.
+const ALWAYS_CARRY: f32 = 0.4;
+const SMALL_TALK_CARRY: f32 = 1.5;
+const UNSURE_CARRY: f32 = 1.0;
+
+fn argmax(scores: &[f32]) -> (usize, f32) {
+    scores.iter().cloned().enumerate().fold((0, f32::MIN), |best, (i, s)| if s > best.1 { (i, s) } else { best })
+}
+
+/// Greeting and other: never the topic a conversation carries.
+fn is_small_talk(index: usize) -> bool {
+    matches!(INTENTS[index], "greeting" | "other")
 }
 
 fn rank(scores: &[f32]) -> Vec<IntentScore> {
