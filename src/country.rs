@@ -7,17 +7,19 @@ use std::collections::BTreeMap;
 
 use crate::corpus::CountryCue;
 use crate::message::CountrySource;
-use crate::text::{contains_phrase, normalize};
+use crate::text::{normalize, PhraseSet};
 
 /// Finds country cues in text.
 #[derive(Debug, Clone)]
 pub struct CountryDetector {
     cues: Vec<CountryCue>,
+    phrases: PhraseSet,
 }
 
 impl CountryDetector {
     pub fn new(cues: Vec<CountryCue>) -> CountryDetector {
-        CountryDetector { cues }
+        let phrases = PhraseSet::new(cues.iter().map(|cue| cue.phrase.as_str()));
+        CountryDetector { cues, phrases }
     }
 
     /// The given country, or the country most clearly cued in `texts` (newest first).
@@ -43,13 +45,12 @@ impl CountryDetector {
     pub fn cued_country_opt(&self, text: &str, language: &str) -> Option<String> {
         let normalized = normalize(text);
         let mut hits: BTreeMap<&str, usize> = BTreeMap::new();
-        for cue in &self.cues {
+        for index in self.phrases.matches(&normalized) {
+            let cue = &self.cues[index];
             if cue.language_opt.as_deref().is_some_and(|required| required != language) {
                 continue;
             }
-            if contains_phrase(&normalized, &cue.phrase) {
-                *hits.entry(cue.country.as_str()).or_default() += 1;
-            }
+            *hits.entry(cue.country.as_str()).or_default() += 1;
         }
         let best = hits.values().copied().max()?;
         let mut leaders = hits.iter().filter(|(_, count)| **count == best);

@@ -184,16 +184,26 @@ impl Engine {
         if hits.is_empty() && reply_language != FALLBACK_LANGUAGE {
             hits = self.index.search(state.intent, FALLBACK_LANGUAGE, &message.text)?;
         }
-        // BM25 only orders scripts within the cell; rule bonuses outweigh it.
+        // BM25 only orders scripts within the cell; rule bonuses outweigh it. Scores are known
+        // before any text is built, so only the best candidates are shaped, until enough pass.
         let max_bm25 = hits.iter().map(|hit| hit.bm25).fold(0.0f32, f32::max);
-        let mut replies = Vec::with_capacity(hits.len());
-        for hit in hits {
-            let lexical = if max_bm25 > 0.0 { hit.bm25 / max_bm25 } else { 0.0 };
-            let script = &self.scripts[hit.ord];
-            let for_market = script.countries.is_empty()
-                || state.country_opt.is_some_and(|country| script.countries.iter().any(|c| c == country));
-            if !for_market {
-                continue;
+        let mut candidates: Vec<(f32, &Script)> = hits
+            .iter()
+            .map(|hit| (hit, &self.scripts[hit.ord]))
+            .filter(|(_, script)| {
+                script.countries.is_empty()
+                    || state.country_opt.is_some_and(|country| script.countries.iter().any(|c| c == country))
+            })
+            .map(|(hit, script)| {
+                let lexical = if max_bm25 > 0.0 { hit.bm25 / max_bm25 } else { 0.0 };
+                (1.0 + BM25_WEIGHT * lexical + self.rules.tag_bonus(state, script), script)
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        let mut replies = Vec::with_capacity(message.max_replies);
+        for (score, script) in candidates {
+            if replies.len() >= message.max_replies {
+                break;
             }
             let Some(shaped) = self.rules.shape(state, script, &message.context) else {
                 continue;
@@ -208,7 +218,7 @@ impl Engine {
                 script_id: script.id.clone(),
                 text: shaped.text,
                 language: script.language.clone(),
-                score: 1.0 + BM25_WEIGHT * lexical + shaped.bonus,
+                score,
                 applied_rules,
             });
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::corpus::Signals;
 use crate::message::{Role, Turn};
-use crate::text::{contains_phrase, normalize, tokenize, upper_ratio};
+use crate::text::{normalize, tokenize, upper_ratio, PhraseSet};
 
 /// Three or more in a row is the seeds' threshold for both counts.
 const IN_A_ROW: usize = 3;
@@ -33,21 +33,18 @@ pub struct Assessment {
 }
 
 /// Normalised phrase lists, one per signal, all languages together.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SignalLexicon {
-    satisfaction: Vec<String>,
-    frustration: Vec<String>,
-    threat: Vec<String>,
-    insult: Vec<String>,
-    anxiety: Vec<String>,
+    satisfaction: PhraseSet,
+    frustration: PhraseSet,
+    threat: PhraseSet,
+    insult: PhraseSet,
+    anxiety: PhraseSet,
 }
 
-fn flatten(lists: &BTreeMap<String, Vec<String>>) -> Vec<String> {
-    lists.values().flatten().map(|phrase| normalize(phrase)).filter(|p| !p.is_empty()).collect()
-}
-
-fn any_phrase(normalized: &str, phrases: &[String]) -> bool {
-    phrases.iter().any(|phrase| contains_phrase(normalized, phrase))
+fn flatten(lists: &BTreeMap<String, Vec<String>>) -> PhraseSet {
+    let phrases: Vec<String> = lists.values().flatten().map(|phrase| normalize(phrase)).collect();
+    PhraseSet::new(phrases.iter().map(String::as_str))
 }
 
 impl SignalLexicon {
@@ -114,11 +111,11 @@ impl SignalLexicon {
     fn signals_of(&self, text: &str) -> MessageSignals {
         let normalized = normalize(text);
         MessageSignals {
-            satisfaction: any_phrase(&normalized, &self.satisfaction),
-            frustration: any_phrase(&normalized, &self.frustration),
-            threat: any_phrase(&normalized, &self.threat),
-            anger: any_phrase(&normalized, &self.insult) || is_shouting(text) || has_punctuation_run(text),
-            anxiety: any_phrase(&normalized, &self.anxiety),
+            satisfaction: self.satisfaction.any(&normalized),
+            frustration: self.frustration.any(&normalized),
+            threat: self.threat.any(&normalized),
+            anger: self.insult.any(&normalized) || is_shouting(text) || has_punctuation_run(text),
+            anxiety: self.anxiety.any(&normalized),
         }
     }
 }

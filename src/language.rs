@@ -10,6 +10,8 @@ use crate::text::ScriptCounts;
 /// Languages written in the Latin script, told apart by the model.
 const LATIN_LANGUAGES: [&str; 8] = ["en", "es", "pt", "fr", "de", "pl", "tr", "it"];
 
+/// Logit margin above which the model's language is taken without asking whatlang.
+const WHATLANG_MARGIN: f32 = 3.0;
 /// Logit bonus for English among Latin-script languages.
 const ENGLISH_PRIOR: f32 = 0.5;
 
@@ -73,6 +75,10 @@ impl LanguageDetector {
     fn detect_latin(&self, text: &str, priors: LanguagePriors<'_>) -> &'static str {
         let features = Features::of(text);
         let mut scores = self.latin_model.logits(&features);
+        // whatlang is the slowest step; ask it only when the model's call is close.
+        let mut sorted = scores.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let close_call = sorted.len() < 2 || sorted[0] - sorted[1] < WHATLANG_MARGIN;
         let mut add = |language: &str, bonus: f32| {
             if let Some(i) = LATIN_LANGUAGES.iter().position(|l| *l == language) {
                 scores[i] += bonus;
@@ -81,8 +87,8 @@ impl LanguageDetector {
         // English is the lingua franca of cross-border chat: it wins close calls on tiny
         // messages ("hi", "ok").
         add("en", ENGLISH_PRIOR);
-        let info = whatlang::detect(text);
-        if let Some(info) = info {
+        let info_opt = if close_call { whatlang::detect(text) } else { None };
+        if let Some(info) = info_opt {
             if let Some(code) = whatlang_code(info.lang()) {
                 // whatlang is reliable on longer text, so trust grows with length.
                 let length_factor = (text.chars().count() as f32 / 60.0).min(1.0);

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::corpus::{Period, RuleSpec, RulesFile, Script};
-use crate::text::{contains_phrase, normalize};
+use crate::text::{normalize, PhraseSet};
 
 /// What a rule needs to know about the request to decide whether it applies.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,7 @@ pub struct RequestState<'a> {
 struct Rule {
     spec: RuleSpec,
     countries: BTreeSet<String>,
-    forbid: Vec<String>,
+    forbid_opt: Option<PhraseSet>,
 }
 
 /// A reply after the rules: its text, its score bonus, and which rules shaped it.
@@ -51,7 +51,10 @@ impl RuleEngine {
             .iter()
             .map(|spec| Rule {
                 countries: expand_countries(&spec.countries, &file.markets),
-                forbid: spec.forbid.iter().map(|phrase| normalize(phrase)).collect(),
+                forbid_opt: (!spec.forbid.is_empty()).then(|| {
+                    let phrases: Vec<String> = spec.forbid.iter().map(|phrase| normalize(phrase)).collect();
+                    PhraseSet::new(phrases.iter().map(String::as_str))
+                }),
                 spec: spec.clone(),
             })
             .collect();
@@ -108,6 +111,15 @@ impl RuleEngine {
             }
         }
         (detected.to_string(), None)
+    }
+
+    /// The score bonus the active rules give a script for its tags (cheap: no text work).
+    pub fn tag_bonus(&self, state: &RequestState<'_>, script: &Script) -> f32 {
+        self.active_rules(state)
+            .flat_map(|rule| rule.spec.prefer_tags.iter())
+            .filter(|(tag, _)| script.tags.contains(tag))
+            .map(|(_, bonus)| bonus)
+            .sum()
     }
 
     /// Applies the active rules to one script: tag bonuses, form of address, prepended and
@@ -176,10 +188,10 @@ impl RuleEngine {
         // Forbidden phrases are checked on the finished text, placeholders filled.
         let normalized = normalize(&text);
         for rule in &active {
-            if rule.forbid.is_empty() {
+            let Some(forbid) = &rule.forbid_opt else {
                 continue;
-            }
-            if rule.forbid.iter().any(|phrase| contains_phrase(&normalized, phrase)) {
+            };
+            if forbid.any(&normalized) {
                 return None;
             }
             if !applied.contains(&rule.spec.id) {

@@ -193,6 +193,60 @@ pub fn contains_phrase(haystack: &str, needle: &str) -> bool {
     false
 }
 
+/// Many phrases matched at once (Aho-Corasick), with the same rules as [`contains_phrase`]:
+/// whole words for spaced scripts, anywhere for CJK, a trailing `*` for a prefix. Phrases and
+/// haystacks are normalised text.
+#[derive(Debug, Clone)]
+pub struct PhraseSet {
+    automaton: aho_corasick::AhoCorasick,
+    /// Per pattern: whether its end may run on into a word (a `*` prefix).
+    prefix: Vec<bool>,
+}
+
+impl PhraseSet {
+    pub fn new<'a>(phrases: impl IntoIterator<Item = &'a str>) -> PhraseSet {
+        let mut patterns = Vec::new();
+        let mut prefix = Vec::new();
+        for phrase in phrases {
+            let (stem, is_prefix) = match phrase.strip_suffix('*') {
+                Some(stem) => (stem, true),
+                None => (phrase, false),
+            };
+            // An empty phrase keeps its index but never matches.
+            patterns.push(if stem.is_empty() { "\u{0}".to_string() } else { stem.to_string() });
+            prefix.push(is_prefix);
+        }
+        let automaton = aho_corasick::AhoCorasick::new(&patterns).expect("phrase patterns build an automaton");
+        PhraseSet { automaton, prefix }
+    }
+
+    /// Indices of the phrases found in `haystack` (normalised), each at most once.
+    pub fn matches(&self, haystack: &str) -> Vec<usize> {
+        let mut found: Vec<usize> = Vec::new();
+        for m in self.automaton.find_overlapping_iter(haystack) {
+            let index = m.pattern().as_usize();
+            if found.contains(&index) {
+                continue;
+            }
+            let needle = &haystack[m.start()..m.end()];
+            let boundary_start = needle.chars().next().is_some_and(is_word_char_spaced);
+            let boundary_end = !self.prefix[index] && needle.chars().last().is_some_and(is_word_char_spaced);
+            let before_ok =
+                !boundary_start || haystack[..m.start()].chars().last().is_none_or(|c| !is_word_char_spaced(c));
+            let after_ok = !boundary_end || haystack[m.end()..].chars().next().is_none_or(|c| !is_word_char_spaced(c));
+            if before_ok && after_ok {
+                found.push(index);
+            }
+        }
+        found
+    }
+
+    /// True when any phrase is in `haystack` (normalised).
+    pub fn any(&self, haystack: &str) -> bool {
+        !self.matches(haystack).is_empty()
+    }
+}
+
 /// A letter of a script written with spaces (so a phrase must not start or end inside it).
 fn is_word_char_spaced(c: char) -> bool {
     c.is_alphabetic() && !is_cjk(script_of(c))
@@ -250,5 +304,9 @@ mod tests {
         assert!(contains_phrase("我在北京", "北京"));
         assert!(contains_phrase("желтыи цвет", "желт*"));
         assert!(!contains_phrase("amor", "mor"));
+        let set = PhraseSet::new(["mor", "желт*", "北京", "sao paulo"]);
+        assert!(!set.any("amor e carinho"));
+        assert!(set.any("cor mor"));
+        assert_eq!(set.matches("желтыи, 北京, sao paulo"), vec![1, 2, 3]);
     }
 }
