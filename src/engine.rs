@@ -114,8 +114,9 @@ impl Engine {
         let (country_opt, country_source_opt) =
             self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
 
-        let intents = self.intent.classify(&message.text, &message.history);
         let assessment = self.signals.assess(&message.text, &message.history);
+        let closing = assessment.satisfied && is_acknowledgement(&message.text);
+        let intents = self.intent.classify(&message.text, &message.history, closing);
         let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
         Classification {
             intent,
@@ -225,6 +226,14 @@ impl Engine {
         replies.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.script_id.cmp(&b.script_id)));
         Ok(replies)
     }
+}
+
+/// A short message without a question: "ok thanks", "perfect 👍", "好的明白了".
+fn is_acknowledgement(text: &str) -> bool {
+    let has_question = text.chars().any(|c| matches!(c, '?' | '？' | '؟'));
+    let words = text.split_whitespace().count();
+    let chars = text.chars().filter(|c| c.is_alphanumeric()).count();
+    !has_question && words <= 4 && chars <= 24
 }
 
 /// Today's date (UTC), used when a request gives none.

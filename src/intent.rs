@@ -48,11 +48,12 @@ impl IntentClassifier {
     /// message alone is unsure or is small talk ("and how long?" after a shipping question, "still
     /// nothing" after a tracking answer, "ok, I'll wait for the tracking" after a complaint),
     /// while a pure "ok thanks" stays a greeting.
-    pub fn classify(&self, text: &str, history: &[Turn]) -> Vec<IntentScore> {
+    /// `closing` marks a pure acknowledgement ("ok thanks", "perfect 👍"), which stays small talk.
+    pub fn classify(&self, text: &str, history: &[Turn], closing: bool) -> Vec<IntentScore> {
         let mut scores = self.probabilities(text);
         let (top_index, top) = argmax(&scores);
         let small_talk = is_small_talk(top_index);
-        if history.is_empty() {
+        if history.is_empty() || (closing && small_talk) {
             return rank(&scores);
         }
         let topic = self.topic(history);
@@ -106,8 +107,8 @@ const TOPIC_DECAY: f32 = 0.7;
 const SELLER_WEIGHT: f32 = 0.6;
 /// How much topic is added to any message with history, to a small-talk one, and (at most, on
 /// top) to an unsure one.
-const ALWAYS_CARRY: f32 = 0.4;
-const SMALL_TALK_CARRY: f32 = 1.5;
+const ALWAYS_CARRY: f32 = 0.8;
+const SMALL_TALK_CARRY: f32 = 3.0;
 const UNSURE_CARRY: f32 = 1.0;
 
 fn argmax(scores: &[f32]) -> (usize, f32) {
