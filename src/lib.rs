@@ -3,6 +3,7 @@
 //! The core (everything but `grpc` and `cli`) knows nothing of transports: a [`message::Message`]
 //! goes into [`engine::Engine`], a [`message::Suggestion`] comes out. See ARCHITECTURE.md.
 
+pub mod config;
 pub mod corpus;
 pub mod country;
 pub mod engine;

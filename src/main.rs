@@ -7,7 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusBuilder;
 use reply_engine::cli::{self, response_json};
+use reply_engine::config::Config;
+use tokio::sync::Notify;
 use reply_engine::corpus::{Corpus, CorpusSource};
 use reply_engine::grpc::{serve, EngineHandle, ServerConfig};
 use reply_engine::lint::lint;
@@ -19,7 +26,7 @@ use tracing::info;
 #[command(name = "reply-engine", version, about = "Suggests replies to customer-service agents of cross-border shops")]
 struct Args {
     /// Log as JSON lines (for log collectors) instead of human-readable text.
-    #[arg(long, global = true, env = "REPLY_ENGINE_LOG_JSON")]
+    #[arg(long, global = true)]
     log_json: bool,
     #[command(subcommand)]
     command: Command,
@@ -27,20 +34,28 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the gRPC API.
+    /// Serve the gRPC API. Settings: defaults < `--config` file < REPLY_ENGINE_* environment < flags.
     Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:50051", env = "REPLY_ENGINE_ADDR")]
-        addr: String,
+        /// TOML configuration file (see README).
+        #[arg(long, env = "REPLY_ENGINE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:50051].
+        #[arg(long)]
+        addr: Option<String>,
         /// Corpus directory; the built-in corpus when absent.
-        #[arg(long, env = "REPLY_ENGINE_CORPUS")]
+        #[arg(long)]
         corpus: Option<PathBuf>,
-        /// Requests processed at once; more are shed with RESOURCE_EXHAUSTED.
-        #[arg(long, default_value_t = 256, env = "REPLY_ENGINE_MAX_CONCURRENT")]
-        max_concurrent: usize,
-        /// Bearer token required by admin RPCs (ReloadCorpus); admin RPCs are disabled without it.
-        #[arg(long, env = "REPLY_ENGINE_ADMIN_TOKEN", hide_env_values = true)]
-        admin_token: Option<String>,
+        /// Requests processed at once; more are shed with RESOURCE_EXHAUSTED [default: 256].
+        #[arg(long)]
+        max_concurrent: Option<usize>,
+        /// Address of the Prometheus `/metrics` endpoint.
+        #[arg(long)]
+        metrics_addr: Option<String>,
+        /// PEM certificate chain and key: serve TLS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Suggest replies for one message and print the response as JSON.
     Suggest {
@@ -112,19 +127,19 @@ fn load(corpus: Option<PathBuf>) -> Result<Engine> {
 
 fn run(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Serve { addr, corpus, max_concurrent, admin_token } => {
-            let engine = load(corpus)?;
-            let config = ServerConfig { max_concurrent, admin_token_opt: admin_token, ..ServerConfig::default() };
-            let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
-            runtime.block_on(async move {
-                let listener =
-                    tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("binding {addr}"))?;
-                let handle = EngineHandle::new(engine);
-                spawn_reload_on_sighup(handle.clone());
-                serve(handle, listener, config, shutdown_signal()).await.context("serving")?;
-                info!("stopped");
-                Ok::<_, anyhow::Error>(())
-            })?;
+        Command::Serve { config, addr, corpus, max_concurrent, metrics_addr, tls_cert, tls_key } => {
+            let mut settings = match &config {
+                Some(path) => Config::from_file(path)?,
+                None => Config::default(),
+            };
+            settings.apply_env(|key| std::env::var(key).ok())?;
+            settings.addr = addr.unwrap_or(settings.addr);
+            settings.corpus = corpus.or(settings.corpus);
+            settings.max_concurrent = max_concurrent.unwrap_or(settings.max_concurrent);
+            settings.metrics_addr = metrics_addr.or(settings.metrics_addr);
+            settings.tls_cert = tls_cert.or(settings.tls_cert);
+            settings.tls_key = tls_key.or(settings.tls_key);
+            serve_with(settings)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Suggest { text, country, language, date, max_replies, corpus } => {
@@ -181,6 +196,48 @@ fn run(command: Command) -> Result<ExitCode> {
             }
         }
     }
+}
+
+fn serve_with(settings: Config) -> Result<()> {
+    let engine = load(settings.corpus.clone())?;
+    let tls_opt = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => Some((
+            std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?,
+            std::fs::read(key).with_context(|| format!("reading {}", key.display()))?,
+        )),
+        _ => None,
+    };
+    let config = ServerConfig { max_concurrent: settings.max_concurrent, admin_token_opt: settings.admin_token.clone(), tls_opt };
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    runtime.block_on(async move {
+        if let Some(metrics_addr) = &settings.metrics_addr {
+            let addr: SocketAddr = metrics_addr.parse().with_context(|| format!("metrics address {metrics_addr}"))?;
+            PrometheusBuilder::new().with_http_listener(addr).install().context("starting the metrics endpoint")?;
+            info!(%addr, "metrics endpoint");
+        }
+        let listener = tokio::net::TcpListener::bind(&settings.addr)
+            .await
+            .with_context(|| format!("binding {}", settings.addr))?;
+        let handle = EngineHandle::new(engine);
+        spawn_reload_on_sighup(handle.clone());
+        // On SIGTERM the health service turns NOT_SERVING and new connections stop; in-flight
+        // requests get `grace` to finish.
+        let stopping = Arc::new(Notify::new());
+        let notify = stopping.clone();
+        let server = serve(handle, listener, config, async move {
+            shutdown_signal().await;
+            notify.notify_one();
+        });
+        tokio::select! {
+            result = server => result.context("serving")?,
+            _ = async { stopping.notified().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests did not finish within the grace period");
+            }
+        }
+        info!("stopped");
+        Ok::<_, anyhow::Error>(())
+    })
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

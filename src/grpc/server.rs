@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::Instant;
 
 use prost::Message as _;
 use tokio::sync::{mpsc, Semaphore};
@@ -63,13 +63,13 @@ pub struct ServerConfig {
     pub max_concurrent: usize,
     /// Bearer token for admin RPCs; `None` disables them.
     pub admin_token_opt: Option<String>,
-    /// How long in-flight requests may take to finish on shutdown.
-    pub shutdown_grace: Duration,
+    /// PEM certificate chain and private key, to serve TLS.
+    pub tls_opt: Option<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_concurrent: 256, admin_token_opt: None, shutdown_grace: Duration::from_secs(10) }
+        ServerConfig { max_concurrent: 256, admin_token_opt: None, tls_opt: None }
     }
 }
 
@@ -90,8 +90,37 @@ impl ReplyEngineService {
         }
     }
 
+    /// Runs one request and records its metrics.
+    async fn run(
+        &self,
+        method: &'static str,
+        request: pb::SuggestRequest,
+        history_prefix: &[Turn],
+    ) -> Result<Suggestion, Error> {
+        let started = Instant::now();
+        let result = self.run_unmetered(request, history_prefix).await;
+        let status = match &result {
+            Ok(_) => "ok",
+            Err(err) => err.error_code(),
+        };
+        metrics::counter!("reply_engine_requests_total", "method" => method, "status" => status).increment(1);
+        metrics::histogram!("reply_engine_request_seconds", "method" => method).record(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(suggestion) => {
+                let intent = suggestion.classification.intent.clone();
+                metrics::counter!("reply_engine_intents_total", "intent" => intent).increment(1);
+                if suggestion.classification.escalate {
+                    metrics::counter!("reply_engine_escalations_total").increment(1);
+                }
+            }
+            Err(Error::Overloaded(_)) => metrics::counter!("reply_engine_shed_total").increment(1),
+            Err(_) => {}
+        }
+        result
+    }
+
     /// Validates and runs one request off the async threads, under the concurrency limit.
-    async fn run(&self, request: pb::SuggestRequest, history_prefix: &[Turn]) -> Result<Suggestion, Error> {
+    async fn run_unmetered(&self, request: pb::SuggestRequest, history_prefix: &[Turn]) -> Result<Suggestion, Error> {
         let encoded_len = request.encoded_len();
         if encoded_len > MAX_MESSAGE_BYTES {
             return Err(Error::TooLarge(format!("{encoded_len} bytes, the limit is {MAX_MESSAGE_BYTES}")));
@@ -131,14 +160,14 @@ type SuggestStreamResponse = Pin<Box<dyn Stream<Item = Result<pb::SuggestRespons
 #[tonic::async_trait]
 impl ReplyEngine for ReplyEngineService {
     async fn suggest(&self, request: Request<pb::SuggestRequest>) -> Result<Response<pb::SuggestResponse>, Status> {
-        let suggestion = self.run(request.into_inner(), &[]).await.inspect_err(log_error)?;
+        let suggestion = self.run("Suggest", request.into_inner(), &[]).await.inspect_err(log_error)?;
         Ok(Response::new(suggestion.into()))
     }
 
     async fn classify(&self, request: Request<pb::SuggestRequest>) -> Result<Response<pb::Classification>, Status> {
         let mut request = request.into_inner();
         request.max_replies = 1;
-        let suggestion = self.run(request, &[]).await.inspect_err(log_error)?;
+        let suggestion = self.run("Classify", request, &[]).await.inspect_err(log_error)?;
         Ok(Response::new(suggestion.classification.into()))
     }
 
@@ -167,7 +196,7 @@ impl ReplyEngine for ReplyEngineService {
                 };
                 let own_history: Vec<Turn> = request.history.iter().cloned().map(Turn::from).collect();
                 let text = request.text.clone();
-                let result = service.run(request, &conversation).await;
+                let result = service.run("SuggestStream", request, &conversation).await;
                 let failed = result.is_err();
                 let item = result.map(pb::SuggestResponse::from).map_err(|err| {
                     log_error(&err);
@@ -250,6 +279,11 @@ pub async fn serve(
         .build_v1alpha()
         .expect("the embedded descriptor set is valid");
     let service = ReplyEngineService::new(engine, &config);
+    let mut builder = tonic::transport::Server::builder();
+    if let Some((cert, key)) = &config.tls_opt {
+        let identity = tonic::transport::Identity::from_pem(cert, key);
+        builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
     let local_addr: Option<SocketAddr> = listener.local_addr().ok();
     info!(addr = ?local_addr, "serving");
     let reporter = health_reporter.clone();
@@ -259,7 +293,7 @@ pub async fn serve(
         info!("shutting down");
     };
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-    tonic::transport::Server::builder()
+    builder
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
