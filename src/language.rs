@@ -45,7 +45,7 @@ impl LanguageDetector {
                 examples.push((Features::of(&script.text), label));
             }
         }
-        let options = TrainOptions { epochs: 8, ..TrainOptions::default() };
+        let options = TrainOptions { epochs: 4, ..TrainOptions::default() };
         LanguageDetector { latin_model: LinearModel::train(labels, &examples, options) }
     }
 

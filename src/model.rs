@@ -111,7 +111,7 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        TrainOptions { epochs: 30, learning_rate: 0.1, l2: 1e-6 }
+        TrainOptions { epochs: 8, learning_rate: 0.1, l2: 1e-6 }
     }
 }
 

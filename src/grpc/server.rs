@@ -292,7 +292,13 @@ pub async fn serve(
         reporter.set_not_serving::<ReplyEngineServer<ReplyEngineService>>().await;
         info!("shutting down");
     };
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    // Replies are small and latency matters: send them at once (no Nagle delay).
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|stream| {
+        if let Ok(stream) = &stream {
+            let _ = stream.set_nodelay(true);
+        }
+        stream
+    });
     builder
         .add_service(health_service)
         .add_service(reflection_v1)
