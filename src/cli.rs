@@ -70,11 +70,10 @@ impl InputRow {
     }
 }
 
-/// The flat JSON of one answered message, as `batch` writes it.
-pub fn suggestion_json(id: &Value, suggestion: &Suggestion) -> Value {
+/// The classification's fields, as JSON.
+fn classification_json(suggestion: &Suggestion) -> serde_json::Map<String, Value> {
     let c = &suggestion.classification;
-    json!({
-        "id": id,
+    let value = json!({
         "intent": c.intent,
         "intents": c.intents,
         "language": c.language,
@@ -83,24 +82,26 @@ pub fn suggestion_json(id: &Value, suggestion: &Suggestion) -> Value {
         "escalate": c.escalate,
         "escalate_reasons": c.escalate_reasons,
         "satisfied": c.satisfied,
-        "replies": suggestion.replies,
-    })
+    });
+    match value {
+        Value::Object(map) => map,
+        _ => unreachable!("json! of an object literal is an object"),
+    }
+}
+
+/// The flat JSON of one answered message, as `batch` writes it.
+pub fn suggestion_json(id: &Value, suggestion: &Suggestion) -> Value {
+    let mut object = serde_json::Map::new();
+    object.insert("id".to_string(), id.clone());
+    object.extend(classification_json(suggestion));
+    object.insert("replies".to_string(), json!(suggestion.replies));
+    Value::Object(object)
 }
 
 /// The JSON of `suggest`: the gRPC `SuggestResponse` shape.
 pub fn response_json(suggestion: &Suggestion) -> Value {
-    let c = &suggestion.classification;
     json!({
-        "classification": {
-            "intent": c.intent,
-            "intents": c.intents,
-            "language": c.language,
-            "country": c.country_opt.clone().unwrap_or_default(),
-            "country_source": c.country_source_opt.map(|s| s.as_str()).unwrap_or_default(),
-            "escalate": c.escalate,
-            "escalate_reasons": c.escalate_reasons,
-            "satisfied": c.satisfied,
-        },
+        "classification": Value::Object(classification_json(suggestion)),
         "replies": suggestion.replies,
     })
 }

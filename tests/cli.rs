@@ -73,31 +73,11 @@ fn eval_reports_accuracy() {
     assert!(text.contains("most frequent confusions"));
 }
 
-fn copy_corpus() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    copy_dir(&source, dir.path());
-    dir
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 #[test]
 fn lint_accepts_the_builtin_corpus() {
     let output = Command::new(common::binary()).arg("lint").output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let dir = copy_corpus();
+    let dir = common::corpus_copy();
     let output = Command::new(common::binary()).arg("lint").arg(dir.path()).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
@@ -105,7 +85,7 @@ fn lint_accepts_the_builtin_corpus() {
 #[test]
 fn lint_reports_file_and_line() {
     use std::io::Write;
-    let dir = copy_corpus();
+    let dir = common::corpus_copy();
     let scripts = dir.path().join("scripts/en.jsonl");
     let mut file = std::fs::OpenOptions::new().append(true).open(&scripts).unwrap();
     let line = r#"{"id":"en.refund.bad","intent":"refund","language":"en","text":"That's the rule, {nonsense}."}"#;
@@ -120,7 +100,7 @@ fn lint_reports_file_and_line() {
 
 #[test]
 fn malformed_corpus_stops_start_up_naming_file_and_line() {
-    let dir = copy_corpus();
+    let dir = common::corpus_copy();
     std::fs::write(dir.path().join("scripts/de.jsonl"), "{\"id\":\"x\"}\n{ broken\n").unwrap();
     let output = Command::new(common::binary())
         .args(["serve", "--addr", "127.0.0.1:0", "--corpus"])

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::TestServer;
 use reply_engine::corpus::CorpusSource;
 use reply_engine::grpc::pb;
@@ -49,19 +47,6 @@ async fn concurrent_clients_each_get_their_own_answer() {
     assert_eq!(answered, 16 * 25);
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
@@ -70,8 +55,7 @@ fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
 
 #[tokio::test]
 async fn reload_swaps_a_valid_corpus_and_rejects_a_broken_one() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"), dir.path());
+    let dir = common::corpus_copy();
     let engine = Engine::load(CorpusSource::Dir(dir.path().to_path_buf())).unwrap();
     let before = engine.num_scripts();
     let config = ServerConfig { admin_token_opt: Some("s3cret".into()), ..ServerConfig::default() };
