@@ -125,10 +125,6 @@ impl ScriptIndex {
         }
         Ok(hits)
     }
-
-    pub fn num_docs(&self) -> u64 {
-        self.searcher.num_docs()
-    }
 }
 
 fn cell_key(intent: &str, language: &str) -> String {

@@ -28,11 +28,11 @@ struct Rule {
     forbid_opt: Option<PhraseSet>,
 }
 
-/// A reply after the rules: its text, its score bonus, and which rules shaped it.
+/// A reply after the rules: its text and which rules shaped it (its score bonus is
+/// [`RuleEngine::tag_bonus`], known before any text is built).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShapedReply {
     pub text: String,
-    pub bonus: f32,
     pub applied_rules: Vec<String>,
 }
 
@@ -69,11 +69,6 @@ impl RuleEngine {
     /// True when the date falls in a Ramadan period of the calendar.
     pub fn is_ramadan(&self, date: NaiveDate) -> bool {
         self.ramadan.iter().any(|period| period.start <= date && date <= period.end)
-    }
-
-    /// The rules that apply to this request, in file order.
-    pub fn active<'a>(&'a self, state: &RequestState<'_>) -> Vec<&'a RuleSpec> {
-        self.active_rules(state).map(|rule| &rule.spec).collect()
     }
 
     fn active_rules<'a>(&'a self, state: &RequestState<'_>) -> impl Iterator<Item = &'a Rule> + 'a {
@@ -122,7 +117,7 @@ impl RuleEngine {
             .sum()
     }
 
-    /// Applies the active rules to one script: tag bonuses, form of address, prepended and
+    /// Applies the active rules to one script: tag preferences, form of address, prepended and
     /// appended phrases, placeholders, and forbidden phrases. `None` when a rule forbids it.
     pub fn shape(
         &self,
@@ -132,20 +127,13 @@ impl RuleEngine {
     ) -> Option<ShapedReply> {
         let language = script.language.as_str();
         let mut applied: Vec<String> = Vec::new();
-        let mut bonus = 0.0;
         let mut address_opt: Option<(&str, &str)> = None;
         let mut before: Vec<&str> = Vec::new();
         let mut after: Vec<&str> = Vec::new();
         let active: Vec<&Rule> = self.active_rules(state).collect();
         for rule in &active {
             let spec = &rule.spec;
-            let mut shaped = false;
-            for (tag, tag_bonus) in &spec.prefer_tags {
-                if script.tags.contains(tag) {
-                    bonus += tag_bonus;
-                    shaped = true;
-                }
-            }
+            let mut shaped = spec.prefer_tags.keys().any(|tag| script.tags.contains(tag));
             // The most specific form of address wins: later rules in the file are more specific.
             if let Some(address) = spec.address.get(language) {
                 address_opt = Some((address.as_str(), spec.id.as_str()));
@@ -198,7 +186,7 @@ impl RuleEngine {
                 applied.push(rule.spec.id.clone());
             }
         }
-        Some(ShapedReply { text, bonus, applied_rules: applied })
+        Some(ShapedReply { text, applied_rules: applied })
     }
 
     fn phrase(&self, key: &str, language: &str) -> Option<&str> {
@@ -235,11 +223,6 @@ impl RuleEngine {
         out.push_str(rest);
         // An empty value may leave doubled or dangling spaces.
         out.split(' ').filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" ")
-    }
-
-    /// Placeholder names with defaults.
-    pub fn placeholder_names(&self) -> impl Iterator<Item = &str> {
-        self.placeholders.keys().map(String::as_str)
     }
 }
 
