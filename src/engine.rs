@@ -17,6 +17,7 @@ use crate::index::ScriptIndex;
 use crate::intent::IntentClassifier;
 use crate::language::{LanguageDetector, LanguagePriors};
 use crate::lint::lint;
+use crate::model::CorpusFeatures;
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
 use crate::rules::{RequestState, RuleEngine};
 
@@ -65,8 +66,10 @@ impl Engine {
     /// synthetic corpora).
     pub fn from_corpus(source: CorpusSource, corpus: Corpus) -> Result<Engine> {
         let index = ScriptIndex::build(&corpus.scripts)?;
-        let language = LanguageDetector::train(&corpus);
-        let intent = IntentClassifier::train(&corpus);
+        // Both models learn from the same texts: extract their features once.
+        let features = CorpusFeatures::of(&corpus);
+        let language = LanguageDetector::train(&corpus, &features);
+        let intent = IntentClassifier::train(&corpus, &features);
         Ok(Engine {
             country: CountryDetector::new(corpus.country_cues.clone()),
             signals: SignalLexicon::new(&corpus.signals),

@@ -4,7 +4,7 @@
 
 use crate::corpus::{Corpus, INTENTS};
 use crate::message::{IntentScore, Role, Turn};
-use crate::model::{Features, LinearModel, TrainOptions};
+use crate::model::{CorpusFeatures, Features, LinearModel, TrainOptions};
 
 /// Below this top probability the newest message leans on the history.
 const UNSURE: f32 = 0.55;
@@ -20,21 +20,23 @@ pub struct IntentClassifier {
 
 impl IntentClassifier {
     /// Trains on `corpus.train`; examples with an unknown intent are refused by lint earlier.
-    pub fn train(corpus: &Corpus) -> IntentClassifier {
+    pub fn train(corpus: &Corpus, features: &CorpusFeatures) -> IntentClassifier {
         let labels: Vec<String> = INTENTS.iter().map(|i| i.to_string()).collect();
-        let examples: Vec<(Features, usize)> = corpus
+        let label_of = |intent: &str| INTENTS.iter().position(|i| *i == intent);
+        let examples: Vec<(&Features, usize)> = corpus
             .train
             .iter()
-            .filter_map(|example| {
-                let label = INTENTS.iter().position(|i| *i == example.intent)?;
-                Some((Features::of(&example.text), label))
-            })
+            .zip(&features.train)
+            .filter_map(|(example, features)| Some((features, label_of(&example.intent)?)))
             // The reply scripts carry each intent's vocabulary too (a refund script speaks of
             // refunds), which widens what the model knows beyond the buyer examples.
-            .chain(corpus.scripts.iter().filter_map(|script| {
-                let label = INTENTS.iter().position(|i| *i == script.intent)?;
-                Some((Features::of(&script.text), label))
-            }))
+            .chain(
+                corpus
+                    .scripts
+                    .iter()
+                    .zip(&features.scripts)
+                    .filter_map(|(script, features)| Some((features, label_of(&script.intent)?))),
+            )
             .collect();
         IntentClassifier { model: LinearModel::train(labels, &examples, TrainOptions::default()) }
     }

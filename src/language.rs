@@ -4,7 +4,7 @@
 //! language and the given country as weak priors.
 
 use crate::corpus::{Corpus, LANGUAGES};
-use crate::model::{Features, LinearModel, TrainOptions};
+use crate::model::{CorpusFeatures, Features, LinearModel, TrainOptions};
 use crate::text::ScriptCounts;
 
 /// Languages written in the Latin script, told apart by the model.
@@ -31,20 +31,17 @@ pub struct LanguagePriors<'a> {
 
 impl LanguageDetector {
     /// Trains the Latin-script model on the corpus's training examples and scripts.
-    pub fn train(corpus: &Corpus) -> LanguageDetector {
+    pub fn train(corpus: &Corpus, features: &CorpusFeatures) -> LanguageDetector {
         let labels: Vec<String> = LATIN_LANGUAGES.iter().map(|l| l.to_string()).collect();
         let label_of = |language: &str| LATIN_LANGUAGES.iter().position(|l| *l == language);
-        let mut examples = Vec::new();
-        for example in &corpus.train {
-            if let Some(label) = label_of(&example.language) {
-                examples.push((Features::of(&example.text), label));
-            }
-        }
-        for script in &corpus.scripts {
-            if let Some(label) = label_of(&script.language) {
-                examples.push((Features::of(&script.text), label));
-            }
-        }
+        let examples: Vec<(&Features, usize)> = corpus
+            .train
+            .iter()
+            .map(|example| example.language.as_str())
+            .zip(&features.train)
+            .chain(corpus.scripts.iter().map(|script| script.language.as_str()).zip(&features.scripts))
+            .filter_map(|(language, features)| Some((features, label_of(language)?)))
+            .collect();
         let options = TrainOptions { epochs: 4, ..TrainOptions::default() };
         LanguageDetector { latin_model: LinearModel::train(labels, &examples, options) }
     }

@@ -101,6 +101,23 @@ fn hash(kind: u8, parts: &[&str]) -> u32 {
     (h as usize % NUM_BUCKETS) as u32
 }
 
+/// Features of every training example and script of a corpus, in corpus order, extracted once
+/// for all the models trained on them.
+#[derive(Debug, Clone)]
+pub struct CorpusFeatures {
+    pub train: Vec<Features>,
+    pub scripts: Vec<Features>,
+}
+
+impl CorpusFeatures {
+    pub fn of(corpus: &crate::corpus::Corpus) -> CorpusFeatures {
+        CorpusFeatures {
+            train: corpus.train.iter().map(|example| Features::of(&example.text)).collect(),
+            scripts: corpus.scripts.iter().map(|script| Features::of(&script.text)).collect(),
+        }
+    }
+}
+
 /// Hyper-parameters of training.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainOptions {
@@ -126,7 +143,7 @@ pub struct LinearModel {
 
 impl LinearModel {
     /// Trains with AdaGrad on softmax loss. `examples` pairs features with a label index.
-    pub fn train(labels: Vec<String>, examples: &[(Features, usize)], options: TrainOptions) -> LinearModel {
+    pub fn train(labels: Vec<String>, examples: &[(&Features, usize)], options: TrainOptions) -> LinearModel {
         let num_labels = labels.len();
         let mut weights = vec![0f32; NUM_BUCKETS * num_labels];
         let mut grad_sq = vec![1e-6f32; NUM_BUCKETS * num_labels];
@@ -220,7 +237,7 @@ mod tests {
     #[test]
     fn learns_a_separable_toy_problem() {
         let labels = vec!["ship".to_string(), "price".to_string()];
-        let examples: Vec<(Features, usize)> = [
+        let features: Vec<(Features, usize)> = [
             ("when will you ship", 0),
             ("how long is delivery", 0),
             ("shipping time please", 0),
@@ -231,6 +248,7 @@ mod tests {
         .iter()
         .map(|(text, label)| (Features::of(text), *label))
         .collect();
+        let examples: Vec<(&Features, usize)> = features.iter().map(|(f, label)| (f, *label)).collect();
         let model = LinearModel::train(labels, &examples, TrainOptions::default());
         let probs = model.predict(&Features::of("discount on the price?"));
         assert!(probs[1] > probs[0]);
