@@ -139,6 +139,20 @@ pub struct TrainExample {
     pub origin: Origin,
 }
 
+/// One labelled conversation: the intent of the buyer's newest message given the earlier turns.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThreadExample {
+    /// Earlier turns, oldest first.
+    pub history: Vec<crate::message::Turn>,
+    pub text: String,
+    pub intent: String,
+    #[serde(skip)]
+    pub language: String,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
 /// A clear cue in a text that shows the buyer's country.
 #[derive(Debug, Clone)]
 pub struct CountryCue {
@@ -164,6 +178,9 @@ pub struct Signals {
     pub insult: BTreeMap<String, Vec<String>>,
     /// Worry and urgency ("worried", "urgent", "need it by").
     pub anxiety: BTreeMap<String, Vec<String>>,
+    /// Thanks and goodbyes.
+    #[serde(default)]
+    pub gratitude: BTreeMap<String, Vec<String>>,
 }
 
 /// One cultural or conversational rule, applied at ranking time by `rules.rs`.
@@ -239,6 +256,8 @@ pub struct Period {
 pub struct Corpus {
     pub scripts: Vec<Script>,
     pub train: Vec<TrainExample>,
+    /// Labelled conversations for the context model (`threads/<lang>.jsonl`).
+    pub threads: Vec<ThreadExample>,
     pub country_cues: Vec<CountryCue>,
     pub signals: Signals,
     pub rules: RulesFile,
@@ -259,6 +278,10 @@ impl Corpus {
                 let file_name = Path::new(&relative).file_name().unwrap_or_default().to_string_lossy().to_string();
                 let language = file_name.split('.').next().unwrap_or_default().to_string();
                 parse_train(&path, &text, &language, &mut corpus.train)?;
+            } else if relative.starts_with("threads/") && relative.ends_with(".jsonl") {
+                let file_name = Path::new(&relative).file_name().unwrap_or_default().to_string_lossy().to_string();
+                let language = file_name.split('.').next().unwrap_or_default().to_string();
+                parse_threads(&path, &text, &language, &mut corpus.threads)?;
             } else if relative == "countries.tsv" {
                 corpus.country_cues = parse_country_cues(&path, &text)?;
             } else if relative == "signals.toml" {
@@ -314,6 +337,20 @@ fn parse_train(path: &Path, text: &str, language: &str, out: &mut Vec<TrainExamp
     for (line_no, line) in data_lines(text) {
         let mut example: TrainExample = serde_json::from_str(line)
             .map_err(|err| corpus_error(path, line_no, format!("malformed training example: {err}")))?;
+        example.language = language.to_string();
+        example.origin = Origin { path: path.to_path_buf(), line: line_no };
+        out.push(example);
+    }
+    Ok(())
+}
+
+fn parse_threads(path: &Path, text: &str, language: &str, out: &mut Vec<ThreadExample>) -> Result<()> {
+    for (line_no, line) in data_lines(text) {
+        let mut example: ThreadExample = serde_json::from_str(line)
+            .map_err(|err| corpus_error(path, line_no, format!("malformed thread: {err}")))?;
+        if example.text.trim().is_empty() {
+            return Err(corpus_error(path, line_no, "thread needs a non-empty text"));
+        }
         example.language = language.to_string();
         example.origin = Origin { path: path.to_path_buf(), line: line_no };
         out.push(example);

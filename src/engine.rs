@@ -17,7 +17,7 @@ use crate::index::ScriptIndex;
 use crate::intent::IntentClassifier;
 use crate::language::{LanguageDetector, LanguagePriors};
 use crate::lint::lint;
-use crate::model::CorpusFeatures;
+use crate::model::{CorpusFeatures, Features};
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
 use crate::rules::{RequestState, RuleEngine};
 
@@ -35,6 +35,9 @@ pub struct Engine {
     intent: IntentClassifier,
     signals: SignalLexicon,
     rules: RuleEngine,
+    /// Each script's text filled with the default shop variables and normalised, for the
+    /// forbidden-phrase check of requests without their own variables.
+    normalized_scripts: Vec<String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -69,11 +72,17 @@ impl Engine {
         // Both models learn from the same texts: extract their features once.
         let features = CorpusFeatures::of(&corpus);
         let language = LanguageDetector::train(&corpus, &features);
-        let intent = IntentClassifier::train(&corpus, &features);
+        let signals = SignalLexicon::new(&corpus.signals);
+        let intent = IntentClassifier::train(&corpus, &features, &signals);
+        let rules = RuleEngine::new(&corpus.rules, &corpus.ramadan);
+        let no_context = std::collections::BTreeMap::new();
+        let normalized_scripts =
+            corpus.scripts.iter().map(|script| crate::text::normalize(&rules.fill(&script.text, &no_context))).collect();
         Ok(Engine {
             country: CountryDetector::new(corpus.country_cues.clone()),
-            signals: SignalLexicon::new(&corpus.signals),
-            rules: RuleEngine::new(&corpus.rules, &corpus.ramadan),
+            signals,
+            rules,
+            normalized_scripts,
             scripts: corpus.scripts,
             source,
             index,
@@ -103,9 +112,11 @@ impl Engine {
             history_opt: history_language_opt.as_deref(),
             country_opt: message.country_opt.as_deref(),
         };
+        // The language and intent models read the same features of the message.
+        let features = Features::of(&message.text);
         let language = self
             .language
-            .detect_opt(&message.text, priors)
+            .detect_with_opt(&message.text, Some(&features), priors)
             .or_else(|| message.language_hint_opt.clone())
             .or(history_language_opt)
             .unwrap_or_else(|| FALLBACK_LANGUAGE.to_string());
@@ -118,8 +129,8 @@ impl Engine {
             self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
 
         let assessment = self.signals.assess(&message.text, &message.history);
-        let closing = assessment.satisfied && is_acknowledgement(&message.text);
-        let intents = self.intent.classify(&message.text, &message.history, closing);
+        let message_signals = self.signals.signals_of(&message.text);
+        let intents = self.intent.classify(&message.text, &features, &message.history, &message_signals);
         let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
         Classification {
             intent,
@@ -191,7 +202,7 @@ impl Engine {
         // BM25 only orders scripts within the cell; rule bonuses outweigh it. Scores are known
         // before any text is built, so only the best candidates are shaped, until enough pass.
         let max_bm25 = hits.iter().map(|hit| hit.bm25).fold(0.0f32, f32::max);
-        let mut candidates: Vec<(f32, &Script)> = hits
+        let mut candidates: Vec<(f32, usize, &Script)> = hits
             .iter()
             .map(|hit| (hit, &self.scripts[hit.ord]))
             .filter(|(_, script)| {
@@ -200,16 +211,16 @@ impl Engine {
             })
             .map(|(hit, script)| {
                 let lexical = if max_bm25 > 0.0 { hit.bm25 / max_bm25 } else { 0.0 };
-                (1.0 + BM25_WEIGHT * lexical + self.rules.tag_bonus(state, script), script)
+                (1.0 + BM25_WEIGHT * lexical + self.rules.tag_bonus(state, script), hit.ord, script)
             })
             .collect();
-        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.id.cmp(&b.1.id)));
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.id.cmp(&b.2.id)));
         let mut replies = Vec::with_capacity(message.max_replies);
-        for (score, script) in candidates {
+        for (score, ord, script) in candidates {
             if replies.len() >= message.max_replies {
                 break;
             }
-            let Some(shaped) = self.rules.shape(state, script, &message.context) else {
+            let Some(shaped) = self.rules.shape(state, script, Some(&self.normalized_scripts[ord]), &message.context) else {
                 continue;
             };
             let mut applied_rules = shaped.applied_rules;
@@ -229,14 +240,6 @@ impl Engine {
         replies.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.script_id.cmp(&b.script_id)));
         Ok(replies)
     }
-}
-
-/// A short message without a question: "ok thanks", "perfect 👍", "好的明白了".
-fn is_acknowledgement(text: &str) -> bool {
-    let has_question = text.chars().any(|c| matches!(c, '?' | '？' | '؟'));
-    let words = text.split_whitespace().count();
-    let chars = text.chars().filter(|c| c.is_alphanumeric()).count();
-    !has_question && words <= 4 && chars <= 24
 }
 
 /// Today's date (UTC), used when a request gives none.

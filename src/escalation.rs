@@ -40,6 +40,7 @@ pub struct SignalLexicon {
     threat: PhraseSet,
     insult: PhraseSet,
     anxiety: PhraseSet,
+    gratitude: PhraseSet,
 }
 
 fn flatten(lists: &BTreeMap<String, Vec<String>>) -> PhraseSet {
@@ -51,6 +52,7 @@ impl SignalLexicon {
     pub fn new(signals: &Signals) -> SignalLexicon {
         SignalLexicon {
             satisfaction: flatten(&signals.satisfaction),
+            gratitude: flatten(&signals.gratitude),
             frustration: flatten(&signals.frustration),
             threat: flatten(&signals.threat),
             insult: flatten(&signals.insult),
@@ -108,7 +110,8 @@ impl SignalLexicon {
         }
     }
 
-    fn signals_of(&self, text: &str) -> MessageSignals {
+    /// The signals of one message on its own.
+    pub fn signals_of(&self, text: &str) -> MessageSignals {
         let normalized = normalize(text);
         MessageSignals {
             satisfaction: self.satisfaction.any(&normalized),
@@ -116,17 +119,21 @@ impl SignalLexicon {
             threat: self.threat.any(&normalized),
             anger: self.insult.any(&normalized) || is_shouting(text) || has_punctuation_run(text),
             anxiety: self.anxiety.any(&normalized),
+            gratitude: self.gratitude.any(&normalized),
         }
     }
 }
 
+/// What one message shows of the buyer's state.
 #[derive(Debug, Clone, Copy, Default)]
-struct MessageSignals {
-    satisfaction: bool,
-    frustration: bool,
-    threat: bool,
-    anger: bool,
-    anxiety: bool,
+pub struct MessageSignals {
+    pub satisfaction: bool,
+    pub frustration: bool,
+    pub threat: bool,
+    pub anger: bool,
+    pub anxiety: bool,
+    /// Thanks or goodbye.
+    pub gratitude: bool,
 }
 
 /// ALL-CAPS shouting: most cased letters upper case, over a few words' worth of letters.

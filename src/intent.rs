@@ -1,13 +1,14 @@
 //! Intent classification: a linear model over word and character n-grams (see `model.rs`),
-//! trained at corpus load from the multilingual examples in `corpus/train/`, with the
-//! conversation's history blended in when the newest message alone is unsure.
+//! trained at corpus load from the multilingual examples in `corpus/train/`, and, for a message
+//! with history, the context model (see `context.rs`) that weighs it against the conversation's
+//! topic, trained from the labelled conversations in `corpus/threads/`.
 
+use crate::context::{argmax, is_small_talk, ContextExample, ContextModel, ContextTraining, Regime};
 use crate::corpus::{Corpus, INTENTS};
+use crate::escalation::SignalLexicon;
 use crate::message::{IntentScore, Role, Turn};
 use crate::model::{CorpusFeatures, Features, LinearModel, TrainOptions};
 
-/// Below this top probability the newest message leans on the history.
-const UNSURE: f32 = 0.55;
 /// At most this many intents are reported.
 const MAX_REPORTED: usize = 5;
 /// Intents below this score are not reported (the top one always is).
@@ -16,11 +17,13 @@ const MIN_REPORTED: f32 = 0.05;
 #[derive(Debug, Clone)]
 pub struct IntentClassifier {
     model: LinearModel,
+    context: ContextModel,
 }
 
 impl IntentClassifier {
-    /// Trains on `corpus.train`; examples with an unknown intent are refused by lint earlier.
-    pub fn train(corpus: &Corpus, features: &CorpusFeatures) -> IntentClassifier {
+    /// Trains the message model on `corpus.train` (examples with an unknown intent are refused by
+    /// lint earlier), then the context model on `corpus.threads`.
+    pub fn train(corpus: &Corpus, features: &CorpusFeatures, signals: &SignalLexicon) -> IntentClassifier {
         let labels: Vec<String> = INTENTS.iter().map(|i| i.to_string()).collect();
         let label_of = |intent: &str| INTENTS.iter().position(|i| *i == intent);
         let examples: Vec<(&Features, usize)> = corpus
@@ -38,7 +41,35 @@ impl IntentClassifier {
                     .filter_map(|(script, features)| Some((features, label_of(&script.intent)?))),
             )
             .collect();
-        IntentClassifier { model: LinearModel::train(labels, &examples, TrainOptions::default()) }
+        let mut classifier = IntentClassifier {
+            model: LinearModel::train(labels, &examples, TrainOptions::default()),
+            context: ContextModel::default(),
+        };
+        let threads: Vec<ContextExample> = corpus
+            .threads
+            .iter()
+            .filter(|thread| !thread.history.is_empty())
+            .filter_map(|thread| {
+                let label = label_of(&thread.intent)?;
+                let probabilities = classifier.message_probabilities(&thread.text, &Features::of(&thread.text));
+                let regime = Regime::of(&thread.text, &probabilities, &signals.signals_of(&thread.text));
+                let topic = classifier.topic(&thread.history);
+                Some(ContextExample { probabilities, topic, regime, label })
+            })
+            .collect();
+        classifier.context = ContextModel::train(&threads, ContextTraining::default());
+        let correct = threads
+            .iter()
+            .filter(|e| argmax(&classifier.context.scores(&e.probabilities, &e.topic, &e.regime)).0 == e.label)
+            .count();
+        tracing::debug!(
+            threads = threads.len(),
+            correct,
+            message_weight = classifier.context.message_weight(),
+            carry = ?classifier.context.carry_weights().collect::<Vec<_>>(),
+            "context model trained"
+        );
+        classifier
     }
 
     /// Probabilities of the 19 intents for one text, in `INTENTS` order.
@@ -46,42 +77,50 @@ impl IntentClassifier {
         self.model.predict(&Features::of(text))
     }
 
-    /// Ranks intents for the newest message. The conversation's topic is carried over when the
-    /// message alone is unsure or is small talk ("and how long?" after a shipping question, "still
-    /// nothing" after a tracking answer, "ok, I'll wait for the tracking" after a complaint),
-    /// while a pure "ok thanks" stays a greeting.
-    /// `closing` marks a pure acknowledgement ("ok thanks", "perfect 👍"), which stays small talk.
-    pub fn classify(&self, text: &str, history: &[Turn], closing: bool) -> Vec<IntentScore> {
-        let mut scores = self.probabilities(text);
-        let (top_index, top) = argmax(&scores);
-        let small_talk = is_small_talk(top_index);
-        if history.is_empty() || (closing && small_talk) {
-            return rank(&scores);
+    /// Probabilities of the newest message on its own. A greeting or thanks before a request does
+    /// not make the message a greeting ("ok got it, thanks. do you have it in brown?"): when the
+    /// whole reads as a greeting, its leading greeting clauses are set aside and the rest, if it
+    /// asks for something, decides.
+    pub fn message_probabilities(&self, text: &str, features: &Features) -> Vec<f32> {
+        let whole = self.model.predict(features);
+        if !is_greeting(argmax(&whole).0) {
+            return whole;
+        }
+        let clauses = split_clauses(text);
+        let mut start = 0;
+        while start + 1 < clauses.len() && is_greeting(argmax(&self.probabilities(clauses[start])).0) {
+            start += 1;
+        }
+        if start == 0 {
+            return whole;
+        }
+        let rest = self.probabilities(&clauses[start..].join(" "));
+        if is_small_talk(argmax(&rest).0) {
+            whole
+        } else {
+            rest
+        }
+    }
+
+    /// Ranks intents for the newest message, in the context of the history when there is one.
+    pub fn classify(&self, text: &str, features: &Features, history: &[Turn], signals: &crate::escalation::MessageSignals) -> Vec<IntentScore> {
+        let probabilities = self.message_probabilities(text, features);
+        if history.is_empty() {
+            return rank(&probabilities);
         }
         let topic = self.topic(history);
-        let weight = if small_talk {
-            SMALL_TALK_CARRY
-        } else if top < UNSURE {
-            ALWAYS_CARRY + UNSURE_CARRY * (UNSURE - top) / UNSURE
-        } else {
-            ALWAYS_CARRY
-        };
-        for (score, topic_score) in scores.iter_mut().zip(&topic) {
-            *score += weight * topic_score;
-        }
-        let sum: f32 = scores.iter().sum();
-        scores.iter_mut().for_each(|s| *s /= sum);
-        rank(&scores)
+        let regime = Regime::of(text, &probabilities, signals);
+        rank(&self.context.probabilities(&probabilities, &topic, &regime))
     }
 
     /// The conversation's topic: intent probabilities of the earlier turns, newest weighing most,
-    /// the seller's turns less than the buyer's, small talk left out; sums to 1 (or all zero).
+    /// the seller's turns less than the buyer's, small talk left out; the main topic is 1 (or all zero).
     fn topic(&self, history: &[Turn]) -> Vec<f32> {
         let mut topic = vec![0f32; INTENTS.len()];
         let mut decay = 1.0;
         for turn in history.iter().rev().take(TOPIC_TURNS) {
             let role_weight = if turn.role == Role::Seller { SELLER_WEIGHT } else { 1.0 };
-            let probabilities = self.probabilities(&turn.text);
+            let probabilities = self.message_probabilities(&turn.text, &Features::of(&turn.text));
             // Turns of small talk ("hello?", "??") say nothing of the topic.
             if is_small_talk(argmax(&probabilities).0) {
                 continue;
@@ -93,9 +132,10 @@ impl IntentClassifier {
             }
             decay *= TOPIC_DECAY;
         }
-        let sum: f32 = topic.iter().sum();
-        if sum > 0.0 {
-            topic.iter_mut().for_each(|t| *t /= sum);
+        // Scaled so that the main topic counts 1 however many turns made it.
+        let max = topic.iter().cloned().fold(0.0f32, f32::max);
+        if max > 0.0 {
+            topic.iter_mut().for_each(|t| *t /= max);
         }
         topic
     }
@@ -107,19 +147,19 @@ const TOPIC_TURNS: usize = 6;
 const TOPIC_DECAY: f32 = 0.7;
 /// A seller's turn counts this much of a buyer's.
 const SELLER_WEIGHT: f32 = 0.6;
-/// How much topic is added to any message with history, to a small-talk one, and (at most, on
-/// top) to an unsure one.
-const ALWAYS_CARRY: f32 = 0.8;
-const SMALL_TALK_CARRY: f32 = 3.0;
-const UNSURE_CARRY: f32 = 1.0;
 
-fn argmax(scores: &[f32]) -> (usize, f32) {
-    scores.iter().cloned().enumerate().fold((0, f32::MIN), |best, (i, s)| if s > best.1 { (i, s) } else { best })
+fn is_greeting(index: usize) -> bool {
+    INTENTS.get(index) == Some(&"greeting")
 }
 
-/// Greeting and other: never the topic a conversation carries.
-fn is_small_talk(index: usize) -> bool {
-    matches!(INTENTS[index], "greeting" | "other")
+/// Clauses of a text, split at sentence and clause punctuation of the 13 languages.
+fn split_clauses(text: &str) -> Vec<&str> {
+    text.split(|c: char| {
+        matches!(c, '.' | ',' | '!' | '?' | ';' | '\n' | '~' | '…' | '。' | '，' | '！' | '？' | '、' | '；' | '～' | '،' | '؟' | '؛')
+    })
+    .map(str::trim)
+    .filter(|clause| clause.chars().any(char::is_alphanumeric))
+    .collect()
 }
 
 fn rank(scores: &[f32]) -> Vec<IntentScore> {

@@ -48,6 +48,11 @@ impl LanguageDetector {
 
     /// The ISO 639-1 code of the message's dominant language; `None` when the text has no letters.
     pub fn detect_opt(&self, text: &str, priors: LanguagePriors<'_>) -> Option<String> {
+        self.detect_with_opt(text, None, priors)
+    }
+
+    /// As `detect_opt`, reusing the text's features when the caller has them already.
+    pub fn detect_with_opt(&self, text: &str, features_opt: Option<&Features>, priors: LanguagePriors<'_>) -> Option<String> {
         let counts = ScriptCounts::of(text);
         if counts.total() == 0 {
             return None;
@@ -66,12 +71,13 @@ impl LanguageDetector {
         if best_weight > 0.0 && best_weight >= 0.5 * weighted_latin {
             return Some(best_non_latin.to_string());
         }
-        Some(self.detect_latin(text, priors).to_string())
+        Some(self.detect_latin(text, features_opt, priors).to_string())
     }
 
-    fn detect_latin(&self, text: &str, priors: LanguagePriors<'_>) -> &'static str {
-        let features = Features::of(text);
-        let mut scores = self.latin_model.logits(&features);
+    fn detect_latin(&self, text: &str, features_opt: Option<&Features>, priors: LanguagePriors<'_>) -> &'static str {
+        let owned_opt = if features_opt.is_none() { Some(Features::of(text)) } else { None };
+        let features = features_opt.or(owned_opt.as_ref()).expect("features are given or computed");
+        let mut scores = self.latin_model.logits(features);
         // whatlang is the slowest step; ask it only when the model's call is close.
         let mut sorted = scores.clone();
         sorted.sort_by(|a, b| b.total_cmp(a));

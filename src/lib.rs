@@ -4,6 +4,7 @@
 //! goes into [`engine::Engine`], a [`message::Suggestion`] comes out. See ARCHITECTURE.md.
 
 pub mod config;
+pub mod context;
 pub mod corpus;
 pub mod country;
 pub mod engine;

@@ -94,6 +94,19 @@ pub fn lint(corpus: &Corpus) -> Vec<String> {
         }
     }
 
+    // Labelled conversations.
+    for thread in &corpus.threads {
+        if !INTENTS.contains(&thread.intent.as_str()) {
+            problems.push(format!("{}: unknown intent `{}`", thread.origin, thread.intent));
+        }
+        if !LANGUAGES.contains(&thread.language.as_str()) {
+            problems.push(format!("{}: thread file of unknown language `{}`", thread.origin, thread.language));
+        }
+        if thread.history.iter().any(|turn| turn.role == crate::message::Role::Unspecified) {
+            problems.push(format!("{}: every turn needs a role, buyer or seller", thread.origin));
+        }
+    }
+
     // Country cues.
     for cue in &corpus.country_cues {
         if !is_iso_country(&cue.country) {

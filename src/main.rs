@@ -209,7 +209,14 @@ fn serve_with(settings: Config) -> Result<()> {
     };
     let config = ServerConfig { max_concurrent: settings.max_concurrent, admin_token_opt: settings.admin_token.clone(), tls_opt };
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
-    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    // The engine's work runs on the blocking pool; more threads than cores would only take
+    // turns on them, so the pool is sized to the machine.
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cores)
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(async move {
         if let Some(metrics_addr) = &settings.metrics_addr {
             let addr: SocketAddr = metrics_addr.parse().with_context(|| format!("metrics address {metrics_addr}"))?;

@@ -123,6 +123,7 @@ impl RuleEngine {
         &self,
         state: &RequestState<'_>,
         script: &Script,
+        default_normalized_opt: Option<&str>,
         context: &BTreeMap<String, String>,
     ) -> Option<ShapedReply> {
         let language = script.language.as_str();
@@ -160,6 +161,7 @@ impl RuleEngine {
             }
         }
         parts.extend(before.iter().map(|phrase| self.fill(phrase, context)));
+        let body_index = parts.len();
         parts.push(self.fill(&script.text, context));
         parts.extend(after.iter().map(|phrase| self.fill(phrase, context)));
         let separator = if matches!(language, "zh" | "ja") { "" } else { " " };
@@ -171,10 +173,20 @@ impl RuleEngine {
                 text.push('\n');
             }
         }
+        // Forbidden phrases are checked on the finished text, placeholders filled. Normalising
+        // works character by character, so the text's normal form is its parts' normal forms
+        // joined; the script body's is known in advance when the defaults fill it.
+        let mut normalized = normalize(&text);
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                normalized.push_str(separator);
+            }
+            match default_normalized_opt {
+                Some(body) if i == body_index && context.is_empty() => normalized.push_str(body),
+                _ => normalized.push_str(&normalize(part)),
+            }
+        }
         text.push_str(&parts.join(separator));
-
-        // Forbidden phrases are checked on the finished text, placeholders filled.
-        let normalized = normalize(&text);
         for rule in &active {
             let Some(forbid) = &rule.forbid_opt else {
                 continue;

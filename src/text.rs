@@ -2,7 +2,7 @@
 //! the country cues, the signal lexicons and the tantivy index all see text the same way.
 
 use unicode_normalization::char::decompose_canonical;
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// The writing system of a character, as far as the engine cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,8 +78,28 @@ impl ScriptCounts {
 /// Lowercases, applies NFKC, folds Latin diacritics (`não` → `nao`, `ł` → `l`), and folds Arabic
 /// letter variants and diacritics, so that typos without accents match the lexicons.
 pub fn normalize(text: &str) -> String {
+    // Fast path: plain ASCII is already NFKC and has no diacritics to fold.
+    if text.is_ascii() {
+        return text
+            .bytes()
+            .map(|b| match b {
+                b'`' => '\'',
+                b => b.to_ascii_lowercase() as char,
+            })
+            .collect();
+    }
+    normalize_unicode(text)
+}
+
+fn normalize_unicode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.nfkc().flat_map(char::to_lowercase) {
+    // Most text is already in NFKC; skip the composing iterator when the quick check says so.
+    let lowered: Box<dyn Iterator<Item = char>> = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        Box::new(text.chars().flat_map(char::to_lowercase))
+    } else {
+        Box::new(text.nfkc().flat_map(char::to_lowercase))
+    };
+    for c in lowered {
         match c {
             'ß' => out.push_str("ss"),
             'ł' => out.push('l'),
@@ -273,6 +293,13 @@ pub fn upper_ratio(text: &str) -> (f32, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_fast_path_matches_the_general_one() {
+        for text in ["Hello World", "WHERE IS MY PACKAGE?? 40 days!!!", "it`s ok", "a\tb\nC", "", "~!@#$%^&*()_+{}|:<>"] {
+            assert_eq!(normalize(text), normalize_unicode(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn folds_accents_and_case() {

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -144,7 +144,7 @@ impl ReplyEngineService {
         })
         .await
         .map_err(|err| Error::Overloaded(format!("worker failed: {err}")))??;
-        info!(
+        debug!(
             intent = %suggestion.classification.intent,
             language = %suggestion.classification.language,
             escalate = suggestion.classification.escalate,
