@@ -129,8 +129,7 @@ impl Engine {
             self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
 
         let assessment = self.signals.assess(&message.text, &message.history);
-        let message_signals = self.signals.signals_of(&message.text);
-        let intents = self.intent.classify(&message.text, &features, &message.history, &message_signals);
+        let intents = self.intent.classify(&message.text, &features, &message.history, &assessment.signals);
         let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
         Classification {
             intent,

@@ -2,8 +2,6 @@
 //! buyer is satisfied, angry or anxious. Phrase lists are data in `corpus/signals.toml`; the
 //! thresholds (three short messages, three unanswered questions) come from the seeds.
 
-use std::collections::BTreeMap;
-
 use crate::corpus::Signals;
 use crate::message::{Role, Turn};
 use crate::text::{normalize, tokenize, upper_ratio, PhraseSet};
@@ -30,34 +28,49 @@ pub struct Assessment {
     pub satisfied: bool,
     pub angry: bool,
     pub anxious: bool,
+    /// What the newest message shows on its own.
+    pub signals: MessageSignals,
 }
 
 /// Normalised phrase lists, one per signal, all languages together.
 #[derive(Debug, Clone)]
 pub struct SignalLexicon {
-    satisfaction: PhraseSet,
-    frustration: PhraseSet,
-    threat: PhraseSet,
-    insult: PhraseSet,
-    anxiety: PhraseSet,
-    gratitude: PhraseSet,
+    /// Every phrase of every signal, searched in one pass.
+    phrases: PhraseSet,
+    /// The signal of each phrase, by index.
+    kinds: Vec<Signal>,
 }
 
-fn flatten(lists: &BTreeMap<String, Vec<String>>) -> PhraseSet {
-    let phrases: Vec<String> = lists.values().flatten().map(|phrase| normalize(phrase)).collect();
-    PhraseSet::new(phrases.iter().map(String::as_str))
+/// The signals with phrase lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Satisfaction,
+    Gratitude,
+    Frustration,
+    Threat,
+    Insult,
+    Anxiety,
 }
 
 impl SignalLexicon {
     pub fn new(signals: &Signals) -> SignalLexicon {
-        SignalLexicon {
-            satisfaction: flatten(&signals.satisfaction),
-            gratitude: flatten(&signals.gratitude),
-            frustration: flatten(&signals.frustration),
-            threat: flatten(&signals.threat),
-            insult: flatten(&signals.insult),
-            anxiety: flatten(&signals.anxiety),
+        let lists = [
+            (Signal::Satisfaction, &signals.satisfaction),
+            (Signal::Gratitude, &signals.gratitude),
+            (Signal::Frustration, &signals.frustration),
+            (Signal::Threat, &signals.threat),
+            (Signal::Insult, &signals.insult),
+            (Signal::Anxiety, &signals.anxiety),
+        ];
+        let mut phrases: Vec<String> = Vec::new();
+        let mut kinds = Vec::new();
+        for (kind, by_language) in lists {
+            for phrase in by_language.values().flatten() {
+                phrases.push(normalize(phrase));
+                kinds.push(kind);
+            }
         }
+        SignalLexicon { phrases: PhraseSet::new(phrases.iter().map(String::as_str)), kinds }
     }
 
     /// Assesses the newest buyer message against the history (oldest first).
@@ -107,25 +120,31 @@ impl SignalLexicon {
             satisfied,
             angry: angry && !satisfied,
             anxious: current.anxiety || (current.frustration && !satisfied),
+            signals: current,
         }
     }
 
     /// The signals of one message on its own.
     pub fn signals_of(&self, text: &str) -> MessageSignals {
         let normalized = normalize(text);
-        MessageSignals {
-            satisfaction: self.satisfaction.any(&normalized),
-            frustration: self.frustration.any(&normalized),
-            threat: self.threat.any(&normalized),
-            anger: self.insult.any(&normalized) || is_shouting(text) || has_punctuation_run(text),
-            anxiety: self.anxiety.any(&normalized),
-            gratitude: self.gratitude.any(&normalized),
+        let mut signals = MessageSignals::default();
+        for index in self.phrases.matches(&normalized) {
+            match self.kinds[index] {
+                Signal::Satisfaction => signals.satisfaction = true,
+                Signal::Gratitude => signals.gratitude = true,
+                Signal::Frustration => signals.frustration = true,
+                Signal::Threat => signals.threat = true,
+                Signal::Insult => signals.anger = true,
+                Signal::Anxiety => signals.anxiety = true,
+            }
         }
+        signals.anger |= is_shouting(text) || has_punctuation_run(text);
+        signals
     }
 }
 
 /// What one message shows of the buyer's state.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MessageSignals {
     pub satisfaction: bool,
     pub frustration: bool,

@@ -105,7 +105,9 @@ impl ScriptIndex {
             }
             seen.push(term);
             let body_term = Term::from_field_text(fields.body, term);
-            if searcher.doc_freq(&body_term)? > stop_word_df {
+            // A term no script has cannot score; skipping it spares building its BM25 weight.
+            let doc_freq = searcher.doc_freq(&body_term)?;
+            if doc_freq == 0 || doc_freq > stop_word_df {
                 continue;
             }
             clauses.push((Occur::Should, Box::new(TermQuery::new(body_term, IndexRecordOption::WithFreqs))));

@@ -8,6 +8,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
+
+/// The service allocates many small, short-lived strings per request; mimalloc's thread-local
+/// free lists serve them faster than the system allocator under concurrent load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -209,6 +209,10 @@ impl RuleEngine {
     /// Fills `{placeholder}`s from the request's context, then the corpus defaults; an unknown
     /// placeholder becomes empty, so a reply never shows a raw `{name}`.
     pub fn fill(&self, text: &str, context: &BTreeMap<String, String>) -> String {
+        // Nothing to fill and no spaces to tidy: the text as it is.
+        if !text.contains('{') && !text.contains("  ") && !text.starts_with(' ') && !text.ends_with(' ') {
+            return text.to_string();
+        }
         let mut out = String::with_capacity(text.len() + 16);
         let mut rest = text;
         while let Some(open) = rest.find('{') {
