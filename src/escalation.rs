@@ -66,7 +66,7 @@ impl SignalLexicon {
         let mut kinds = Vec::new();
         for (kind, by_language) in lists {
             for phrase in by_language.values().flatten() {
-                phrases.push(normalize(phrase));
+                phrases.push(fold_hyphens(normalize(phrase)));
                 kinds.push(kind);
             }
         }
@@ -126,7 +126,7 @@ impl SignalLexicon {
 
     /// The signals of one message on its own.
     pub fn signals_of(&self, text: &str) -> MessageSignals {
-        let normalized = normalize(text);
+        let normalized = fold_hyphens(normalize(text));
         let mut signals = MessageSignals::default();
         for index in self.phrases.matches(&normalized) {
             match self.kinds[index] {
@@ -140,6 +140,15 @@ impl SignalLexicon {
         }
         signals.anger |= is_shouting(text) || has_punctuation_run(text);
         signals
+    }
+}
+
+/// "1-Sterne-Bewertung" and "1 Sterne Bewertung" are one phrase: hyphens match spaces.
+fn fold_hyphens(text: String) -> String {
+    if text.contains(['-', '‐', '–']) {
+        text.replace(['-', '‐', '–'], " ")
+    } else {
+        text
     }
 }
 

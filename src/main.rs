@@ -158,13 +158,22 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Batch { file, corpus } => {
             let engine = load(corpus)?;
             let stdout = std::io::stdout().lock();
+            let started = std::time::Instant::now();
             let summary = if file == "-" {
                 cli::run_batch(&engine, std::io::stdin().lock(), stdout)?
             } else {
                 let input = std::fs::File::open(&file).with_context(|| format!("opening {file}"))?;
                 cli::run_batch(&engine, BufReader::new(input), stdout)?
             };
-            info!(answered = summary.answered, failed = summary.failed, "batch done");
+            let elapsed = started.elapsed().as_secs_f64();
+            let per_second = (summary.answered + summary.failed) as f64 / elapsed.max(1e-9);
+            info!(
+                answered = summary.answered,
+                failed = summary.failed,
+                elapsed_ms = (elapsed * 1000.0) as u64,
+                messages_per_second = per_second as u64,
+                "batch done"
+            );
             Ok(if summary.failed > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::Eval { file, json, misses, corpus } => {
