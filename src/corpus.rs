@@ -178,9 +178,14 @@ pub struct Signals {
     pub insult: BTreeMap<String, Vec<String>>,
     /// Worry and urgency ("worried", "urgent", "need it by").
     pub anxiety: BTreeMap<String, Vec<String>>,
-    /// Thanks and goodbyes.
+    /// Thanks, goodbyes and acknowledgements.
     #[serde(default)]
     pub gratitude: BTreeMap<String, Vec<String>>,
+    /// Review words and the verbs that threaten to write one: both in a message make a threat.
+    #[serde(default)]
+    pub review_noun: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub review_verb: BTreeMap<String, Vec<String>>,
 }
 
 /// One cultural or conversational rule, applied at ranking time by `rules.rs`.

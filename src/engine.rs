@@ -201,6 +201,7 @@ impl Engine {
         // BM25 only orders scripts within the cell; rule bonuses outweigh it. Scores are known
         // before any text is built, so only the best candidates are shaped, until enough pass.
         let max_bm25 = hits.iter().map(|hit| hit.bm25).fold(0.0f32, f32::max);
+        let tag_bonuses = self.rules.tag_bonuses(state);
         let mut candidates: Vec<(f32, usize, &Script)> = hits
             .iter()
             .map(|hit| (hit, &self.scripts[hit.ord]))
@@ -210,7 +211,7 @@ impl Engine {
             })
             .map(|(hit, script)| {
                 let lexical = if max_bm25 > 0.0 { hit.bm25 / max_bm25 } else { 0.0 };
-                (1.0 + BM25_WEIGHT * lexical + self.rules.tag_bonus(state, script), hit.ord, script)
+                (1.0 + BM25_WEIGHT * lexical + tag_bonuses.of(script), hit.ord, script)
             })
             .collect();
         candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.id.cmp(&b.2.id)));

@@ -50,6 +50,8 @@ enum Signal {
     Threat,
     Insult,
     Anxiety,
+    ReviewNoun,
+    ReviewVerb,
 }
 
 impl SignalLexicon {
@@ -61,6 +63,8 @@ impl SignalLexicon {
             (Signal::Threat, &signals.threat),
             (Signal::Insult, &signals.insult),
             (Signal::Anxiety, &signals.anxiety),
+            (Signal::ReviewNoun, &signals.review_noun),
+            (Signal::ReviewVerb, &signals.review_verb),
         ];
         let mut phrases: Vec<String> = Vec::new();
         let mut kinds = Vec::new();
@@ -128,6 +132,7 @@ impl SignalLexicon {
     pub fn signals_of(&self, text: &str) -> MessageSignals {
         let normalized = fold_hyphens(normalize(text));
         let mut signals = MessageSignals::default();
+        let (mut review_noun, mut review_verb) = (false, false);
         for index in self.phrases.matches(&normalized) {
             match self.kinds[index] {
                 Signal::Satisfaction => signals.satisfaction = true,
@@ -136,8 +141,12 @@ impl SignalLexicon {
                 Signal::Threat => signals.threat = true,
                 Signal::Insult => signals.anger = true,
                 Signal::Anxiety => signals.anxiety = true,
+                Signal::ReviewNoun => review_noun = true,
+                Signal::ReviewVerb => review_verb = true,
             }
         }
+        // "I'll write it all in the reviews": a review and the intent to write one.
+        signals.threat |= review_noun && review_verb;
         signals.anger |= is_shouting(text) || has_punctuation_run(text);
         signals
     }

@@ -28,8 +28,21 @@ struct Rule {
     forbid_opt: Option<PhraseSet>,
 }
 
+/// Tag preferences of the active rules.
+#[derive(Debug, Clone)]
+pub struct TagBonuses<'a> {
+    preferred: Vec<(&'a str, f32)>,
+}
+
+impl TagBonuses<'_> {
+    /// The bonus a script gets for its tags.
+    pub fn of(&self, script: &Script) -> f32 {
+        self.preferred.iter().filter(|(tag, _)| script.tags.iter().any(|t| t == tag)).map(|(_, bonus)| bonus).sum()
+    }
+}
+
 /// A reply after the rules: its text and which rules shaped it (its score bonus is
-/// [`RuleEngine::tag_bonus`], known before any text is built).
+/// [`RuleEngine::tag_bonuses`], known before any text is built).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShapedReply {
     pub text: String,
@@ -108,13 +121,15 @@ impl RuleEngine {
         (detected.to_string(), None)
     }
 
-    /// The score bonus the active rules give a script for its tags (cheap: no text work).
-    pub fn tag_bonus(&self, state: &RequestState<'_>, script: &Script) -> f32 {
-        self.active_rules(state)
-            .flat_map(|rule| rule.spec.prefer_tags.iter())
-            .filter(|(tag, _)| script.tags.contains(tag))
-            .map(|(_, bonus)| bonus)
-            .sum()
+    /// The tags the active rules prefer, with their score bonus; [`TagBonuses::of`] scores a
+    /// script by its tags (cheap: no text work), so it is computed once per request.
+    pub fn tag_bonuses(&self, state: &RequestState<'_>) -> TagBonuses<'_> {
+        TagBonuses {
+            preferred: self
+                .active_rules(state)
+                .flat_map(|rule| rule.spec.prefer_tags.iter().map(|(tag, bonus)| (tag.as_str(), *bonus)))
+                .collect(),
+        }
     }
 
     /// Applies the active rules to one script: tag preferences, form of address, prepended and
