@@ -35,7 +35,7 @@ fn held_out_messages() {
     assert!(report.rows >= 400);
     assert_message_targets(&report);
     assert_eq!(report.country_false_positives, 0, "countries without a cue");
-    assert!(report.escalation.rate() >= 0.93, "escalation {:.4}", report.escalation.rate());
+    assert!(report.escalation.rate() >= 0.95, "escalation {:.4}", report.escalation.rate());
     assert!(report.reply_checks.rate() >= 0.95, "reply checks {:.4}", report.reply_checks.rate());
 }
 
@@ -60,7 +60,7 @@ fn held_out_conversations() {
     assert!(report.rows >= 60);
     assert!(report.escalation.rate() >= 0.95, "escalation {:.4}", report.escalation.rate());
     // This set labels a thanks that closes a topic with the topic, where the training threads
-    // call it a greeting; measured 0.8462.
+    // call it a greeting; measured 0.8615.
     assert!(report.intent.rate() >= 0.82, "intent with history {:.4}", report.intent.rate());
     assert!(report.language.rate() >= 0.97);
 }
@@ -71,8 +71,8 @@ fn fresh_conversations() {
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert!(report.rows >= 100);
     assert!(report.intent.rate() >= 0.92, "intent with history {:.4}", report.intent.rate());
-    // Target 0.95; measured 0.9231.
-    assert!(report.escalation.rate() >= 0.90, "escalation {:.4}", report.escalation.rate());
+    // Target 0.95; measured 0.9402 (recall 0.865, precision 1.0): a regression guard.
+    assert!(report.escalation.rate() >= 0.93, "escalation {:.4}", report.escalation.rate());
     assert!(report.language.rate() >= 0.97);
 }
 
