@@ -7,6 +7,7 @@
 
 use crate::corpus::INTENTS;
 use crate::escalation::MessageSignals;
+use crate::model::softmax;
 
 /// Features of the newest message that decide how much the topic carries over.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -185,18 +186,6 @@ pub fn argmax(scores: &[f32]) -> (usize, f32) {
 /// Greeting and other: never the topic a conversation carries.
 pub fn is_small_talk(index: usize) -> bool {
     matches!(INTENTS.get(index), Some(&"greeting") | Some(&"other"))
-}
-
-fn softmax(scores: &mut [f32]) {
-    let max = scores.iter().cloned().fold(f32::MIN, f32::max);
-    let mut sum = 0.0;
-    for s in scores.iter_mut() {
-        *s = (*s - max).exp();
-        sum += *s;
-    }
-    for s in scores.iter_mut() {
-        *s /= sum;
-    }
 }
 
 #[cfg(test)]
