@@ -98,6 +98,35 @@ fn threat() {
 }
 
 #[test]
+fn a_review_word_and_a_writing_verb_make_a_threat() {
+    for text in [
+        "if this goes on I'll write about it in my review",
+        "Wenn das so weitergeht, schreibe ich alles in die Bewertung",
+        "jak tak dalej, opiszę wszystko w opinii",
+        "böyle giderse yorumlara yazarım",
+        "이대로면 후기에 다 적을게요",
+    ] {
+        assert_reason(&suggest(vec![], text), "threat");
+    }
+    // A review word alone, or a writing verb alone, is not a threat.
+    for text in ["where can I read the reviews of this model?", "I'll write my address below", "후기 보고 샀어요"] {
+        assert_no_reason(&suggest(vec![], text), "threat");
+    }
+}
+
+#[test]
+fn a_thanks_closes_the_topic_and_a_ping_keeps_it() {
+    let history = vec![
+        buyer("I want my money back for order 7781, the lamp is broken"),
+        seller("Sorry! The refund is approved and will reach your card in 5-7 days."),
+    ];
+    assert_eq!(suggest(history.clone(), "hello??").classification.intent, "refund");
+    assert_eq!(suggest(history.clone(), "perfect, thank you! 👍").classification.intent, "greeting");
+    // An acknowledgement followed by a new question takes the question's intent.
+    assert_eq!(suggest(history, "ok got it, thanks. can I also get an invoice?").classification.intent, "invoice");
+}
+
+#[test]
 fn anger() {
     for text in ["WHERE IS MY ORDER I PAID THREE WEEKS AGO", "you are scammers, total fraud", "where is it???", "骗子！！！", "VCS SÃO UNS GOLPISTAS"] {
         assert_reason(&suggest(vec![], text), "anger");
