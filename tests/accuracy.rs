@@ -46,8 +46,7 @@ fn fresh_messages() {
     let report = report(&["fresh_a.jsonl", "fresh_b.jsonl"]);
     assert!(report.rows >= 500);
     assert_message_targets(&report);
-    // Measured: one country reported without a cue in 520 rows.
-    assert!(report.country_false_positives <= 1, "countries without a cue: {}", report.country_false_positives);
+    assert_eq!(report.country_false_positives, 0, "countries without a cue");
     // Two of the market checks need Spain from a bare "Correos", which the cue list leaves out as
     // ambiguous (Chile's post is "Correos" too); measured 17/19.
     assert!(report.reply_checks.rate() >= 0.85, "reply checks {:.4}", report.reply_checks.rate());
