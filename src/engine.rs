@@ -128,7 +128,8 @@ impl Engine {
         let (country_opt, country_source_opt) =
             self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
 
-        let assessment = self.signals.assess(&message.text, &message.history);
+        let assessment =
+            self.signals.assess(&message.text, &message.history, |seller_text| self.intent.is_substantive(seller_text));
         let intents = self.intent.classify(&message.text, &features, &message.history, &assessment.signals);
         let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
         Classification {

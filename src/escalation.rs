@@ -77,8 +77,10 @@ impl SignalLexicon {
         SignalLexicon { phrases: PhraseSet::new(phrases.iter().map(String::as_str)), kinds }
     }
 
-    /// Assesses the newest buyer message against the history (oldest first).
-    pub fn assess(&self, text: &str, history: &[Turn]) -> Assessment {
+    /// Assesses the newest buyer message against the history (oldest first). `is_answer` tells
+    /// whether a seller turn answers anything: a greeting or "one moment please" does not, so the
+    /// buyer's questions before it stay unanswered.
+    pub fn assess(&self, text: &str, history: &[Turn], is_answer: impl Fn(&str) -> bool) -> Assessment {
         let current = self.signals_of(text);
         // Buyer turns since the last seller turn, oldest first, then the newest message.
         let last_seller = history.iter().rposition(|turn| turn.role == Role::Seller);
@@ -96,7 +98,13 @@ impl SignalLexicon {
         if trailing_short >= IN_A_ROW {
             reasons.push(REPEATED_SHORT_MESSAGES);
         }
-        let questions: usize = unanswered.iter().map(|turn| count_questions(turn)).sum();
+        let last_answer = history.iter().rposition(|turn| turn.role == Role::Seller && is_answer(&turn.text));
+        let questions: usize = history[last_answer.map_or(0, |i| i + 1)..]
+            .iter()
+            .filter(|turn| turn.role != Role::Seller)
+            .map(|turn| count_questions(&turn.text))
+            .sum::<usize>()
+            + count_questions(text);
         if questions >= IN_A_ROW {
             reasons.push(UNANSWERED_QUESTIONS);
         }

@@ -9,6 +9,8 @@ use crate::escalation::SignalLexicon;
 use crate::message::{IntentScore, Role, Turn};
 use crate::model::{CorpusFeatures, Features, LinearModel, TrainOptions};
 
+/// Least probability of its main intent for a text to count as saying something of substance.
+const SUBSTANTIVE: f32 = 0.4;
 /// At most this many intents are reported.
 const MAX_REPORTED: usize = 5;
 /// Intents below this score are not reported (the top one always is).
@@ -100,6 +102,14 @@ impl IntentClassifier {
         } else {
             rest
         }
+    }
+
+    /// Whether a text clearly says something of substance: its main intent is neither a greeting
+    /// nor other, and the model is fairly sure of it ("Hello, welcome!", "one moment please" are
+    /// not).
+    pub fn is_substantive(&self, text: &str) -> bool {
+        let (top_index, top) = argmax(&self.probabilities(text));
+        !is_small_talk(top_index) && top >= SUBSTANTIVE
     }
 
     /// Ranks intents for the newest message, in the context of the history when there is one.

@@ -62,6 +62,14 @@ fn unanswered_questions() {
         seller("AliExpress Standard Shipping with tracking."),
     ];
     assert_no_reason(&suggest(history, "How long to Canada?"), "unanswered_questions");
+    // A greeting or "one moment" from the seller answers nothing.
+    let history = vec![
+        buyer("Is this charger original? Does it fast-charge an iPhone 15?"),
+        seller("Hello dear, welcome to our store!"),
+        buyer("Hello?"),
+        seller("One moment please"),
+    ];
+    assert_reason(&suggest(history, "Is there a warranty?"), "unanswered_questions");
 }
 
 #[test]
