@@ -66,9 +66,7 @@ impl Config {
             self.corpus = Some(PathBuf::from(corpus));
         }
         if let Some(value) = lookup("REPLY_ENGINE_MAX_CONCURRENT") {
-            self.max_concurrent = value
-                .parse()
-                .map_err(|_| Error::invalid("REPLY_ENGINE_MAX_CONCURRENT", format!("`{value}` is not a number")))?;
+            self.max_concurrent = parse_number("REPLY_ENGINE_MAX_CONCURRENT", &value)?;
         }
         if let Some(token) = lookup("REPLY_ENGINE_ADMIN_TOKEN") {
             self.admin_token = Some(token);
@@ -86,9 +84,7 @@ impl Config {
             self.tls_key = Some(PathBuf::from(key));
         }
         if let Some(value) = lookup("REPLY_ENGINE_SHUTDOWN_GRACE_SECS") {
-            self.shutdown_grace_secs = value
-                .parse()
-                .map_err(|_| Error::invalid("REPLY_ENGINE_SHUTDOWN_GRACE_SECS", format!("`{value}` is not a number")))?;
+            self.shutdown_grace_secs = parse_number("REPLY_ENGINE_SHUTDOWN_GRACE_SECS", &value)?;
         }
         Ok(())
     }
@@ -97,6 +93,11 @@ impl Config {
     pub fn for_test() -> Config {
         Config { addr: "127.0.0.1:0".to_string(), ..Config::default() }
     }
+}
+
+/// A numeric variable, or an error naming it.
+fn parse_number<T: std::str::FromStr>(key: &'static str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| Error::invalid(key, format!("`{value}` is not a number")))
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ impl Regime {
     /// of the buyer's state.
     pub fn of(text: &str, probabilities: &[f32], signals: &MessageSignals) -> Regime {
         let (top_index, top) = argmax(probabilities);
-        let satisfied = signals.satisfaction && !signals.frustration && !signals.threat && !signals.anger;
+        let satisfied = signals.satisfied();
         let question = text.chars().any(|c| matches!(c, '?' | '？' | '؟'));
         let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
         let words = text.split_whitespace().count();

@@ -279,14 +279,22 @@ impl Corpus {
             if relative.starts_with("scripts/") && relative.ends_with(".jsonl") {
                 parse_scripts(&path, &text, &mut corpus.scripts)?;
             } else if relative.starts_with("train/") && relative.ends_with(".jsonl") {
-                // `train/<lang>.jsonl` or `train/<lang>.<part>.jsonl`.
-                let file_name = Path::new(&relative).file_name().unwrap_or_default().to_string_lossy().to_string();
-                let language = file_name.split('.').next().unwrap_or_default().to_string();
-                parse_train(&path, &text, &language, &mut corpus.train)?;
+                let language = file_language(&relative);
+                parse_labelled(&path, &text, "training example", &mut corpus.train, |example: &mut TrainExample, origin| {
+                    example.language = language.clone();
+                    example.origin = origin;
+                    Ok(())
+                })?;
             } else if relative.starts_with("threads/") && relative.ends_with(".jsonl") {
-                let file_name = Path::new(&relative).file_name().unwrap_or_default().to_string_lossy().to_string();
-                let language = file_name.split('.').next().unwrap_or_default().to_string();
-                parse_threads(&path, &text, &language, &mut corpus.threads)?;
+                let language = file_language(&relative);
+                parse_labelled(&path, &text, "thread", &mut corpus.threads, |thread: &mut ThreadExample, origin| {
+                    if thread.text.trim().is_empty() {
+                        return Err("thread needs a non-empty text");
+                    }
+                    thread.language = language.clone();
+                    thread.origin = origin;
+                    Ok(())
+                })?;
             } else if relative == "countries.tsv" {
                 corpus.country_cues = parse_country_cues(&path, &text)?;
             } else if relative == "signals.toml" {
@@ -338,27 +346,26 @@ fn parse_scripts(path: &Path, text: &str, out: &mut Vec<Script>) -> Result<()> {
     Ok(())
 }
 
-fn parse_train(path: &Path, text: &str, language: &str, out: &mut Vec<TrainExample>) -> Result<()> {
-    for (line_no, line) in data_lines(text) {
-        let mut example: TrainExample = serde_json::from_str(line)
-            .map_err(|err| corpus_error(path, line_no, format!("malformed training example: {err}")))?;
-        example.language = language.to_string();
-        example.origin = Origin { path: path.to_path_buf(), line: line_no };
-        out.push(example);
-    }
-    Ok(())
+/// The language of `train/<lang>[.<part>].jsonl` or `threads/<lang>[.<part>].jsonl`.
+fn file_language(relative: &str) -> String {
+    let file_name = Path::new(relative).file_name().unwrap_or_default().to_string_lossy().to_string();
+    file_name.split('.').next().unwrap_or_default().to_string()
 }
 
-fn parse_threads(path: &Path, text: &str, language: &str, out: &mut Vec<ThreadExample>) -> Result<()> {
+/// One JSON object per data line; `finish` records where it came from and may refuse it.
+fn parse_labelled<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    what: &str,
+    out: &mut Vec<T>,
+    mut finish: impl FnMut(&mut T, Origin) -> std::result::Result<(), &'static str>,
+) -> Result<()> {
     for (line_no, line) in data_lines(text) {
-        let mut example: ThreadExample = serde_json::from_str(line)
-            .map_err(|err| corpus_error(path, line_no, format!("malformed thread: {err}")))?;
-        if example.text.trim().is_empty() {
-            return Err(corpus_error(path, line_no, "thread needs a non-empty text"));
-        }
-        example.language = language.to_string();
-        example.origin = Origin { path: path.to_path_buf(), line: line_no };
-        out.push(example);
+        let mut item: T =
+            serde_json::from_str(line).map_err(|err| corpus_error(path, line_no, format!("malformed {what}: {err}")))?;
+        finish(&mut item, Origin { path: path.to_path_buf(), line: line_no })
+            .map_err(|message| corpus_error(path, line_no, message))?;
+        out.push(item);
     }
     Ok(())
 }

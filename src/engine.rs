@@ -221,7 +221,7 @@ impl Engine {
             if replies.len() >= message.max_replies {
                 break;
             }
-            let Some(shaped) = self.rules.shape(state, script, Some(&self.normalized_scripts[ord]), &message.context) else {
+            let Some(shaped) = self.rules.shape(state, script, &self.normalized_scripts[ord], &message.context) else {
                 continue;
             };
             let mut applied_rules = shaped.applied_rules;

@@ -122,7 +122,7 @@ impl SignalLexicon {
             reasons.push(SELLER_REPEATING);
         }
         // A calm buyer who understood the last answer is not escalated, even with a new question.
-        let satisfied = current.satisfaction && !current.frustration && !current.threat && !current.anger;
+        let satisfied = current.satisfied();
         if satisfied {
             reasons.clear();
         }
@@ -179,6 +179,13 @@ pub struct MessageSignals {
     pub anxiety: bool,
     /// Thanks or goodbye.
     pub gratitude: bool,
+}
+
+impl MessageSignals {
+    /// The buyer says the last answer worked, and nothing in the message says otherwise.
+    pub fn satisfied(&self) -> bool {
+        self.satisfaction && !self.frustration && !self.threat && !self.anger
+    }
 }
 
 /// ALL-CAPS shouting: most cased letters upper case, over a few words' worth of letters.

@@ -60,17 +60,20 @@ impl IntentClassifier {
             })
             .collect();
         classifier.context = ContextModel::train(&threads, ContextTraining::default());
-        let correct = threads
-            .iter()
-            .filter(|e| argmax(&classifier.context.scores(&e.probabilities, &e.topic, &e.regime)).0 == e.label)
-            .count();
-        tracing::debug!(
-            threads = threads.len(),
-            correct,
-            message_weight = classifier.context.message_weight(),
-            carry = ?classifier.context.carry_weights().collect::<Vec<_>>(),
-            "context model trained"
-        );
+        // Its fit on the threads is only worth scoring when someone reads it.
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let correct = threads
+                .iter()
+                .filter(|e| argmax(&classifier.context.scores(&e.probabilities, &e.topic, &e.regime)).0 == e.label)
+                .count();
+            tracing::debug!(
+                threads = threads.len(),
+                correct,
+                message_weight = classifier.context.message_weight(),
+                carry = ?classifier.context.carry_weights().collect::<Vec<_>>(),
+                "context model trained"
+            );
+        }
         classifier
     }
 

@@ -75,8 +75,14 @@ impl LanguageDetector {
     }
 
     fn detect_latin(&self, text: &str, features_opt: Option<&Features>, priors: LanguagePriors<'_>) -> &'static str {
-        let owned_opt = if features_opt.is_none() { Some(Features::of(text)) } else { None };
-        let features = features_opt.or(owned_opt.as_ref()).expect("features are given or computed");
+        let owned;
+        let features = match features_opt {
+            Some(features) => features,
+            None => {
+                owned = Features::of(text);
+                &owned
+            }
+        };
         let mut scores = self.latin_model.logits(features);
         // whatlang is the slowest step; ask it only when the model's call is close.
         let mut sorted = scores.clone();

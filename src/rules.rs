@@ -138,7 +138,7 @@ impl RuleEngine {
         &self,
         state: &RequestState<'_>,
         script: &Script,
-        default_normalized_opt: Option<&str>,
+        default_normalized: &str,
         context: &BTreeMap<String, String>,
     ) -> Option<ShapedReply> {
         let language = script.language.as_str();
@@ -196,9 +196,10 @@ impl RuleEngine {
             if i > 0 {
                 normalized.push_str(separator);
             }
-            match default_normalized_opt {
-                Some(body) if i == body_index && context.is_empty() => normalized.push_str(body),
-                _ => normalized.push_str(&normalize(part)),
+            if i == body_index && context.is_empty() {
+                normalized.push_str(default_normalized);
+            } else {
+                normalized.push_str(&normalize(part));
             }
         }
         text.push_str(&parts.join(separator));
