@@ -19,7 +19,7 @@ use crate::language::{LanguageDetector, LanguagePriors};
 use crate::lint::lint;
 use crate::model::{CorpusFeatures, Features};
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
-use crate::rules::{RequestState, RuleEngine};
+use crate::rules::{Prepared, RequestState, RuleEngine};
 
 /// Language answered in when the corpus lacks the buyer's.
 const FALLBACK_LANGUAGE: &str = "en";
@@ -35,9 +35,9 @@ pub struct Engine {
     intent: IntentClassifier,
     signals: SignalLexicon,
     rules: RuleEngine,
-    /// Each script's text filled with the default shop variables and normalised, for the
-    /// forbidden-phrase check of requests without their own variables.
-    normalized_scripts: Vec<String>,
+    /// Each script's text filled with the default shop variables, and normalised for the
+    /// forbidden-phrase check, for requests without variables of their own.
+    prepared_scripts: Vec<Prepared>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -75,14 +75,12 @@ impl Engine {
         let signals = SignalLexicon::new(&corpus.signals);
         let intent = IntentClassifier::train(&corpus, &features, &signals);
         let rules = RuleEngine::new(&corpus.rules, &corpus.ramadan);
-        let no_context = std::collections::BTreeMap::new();
-        let normalized_scripts =
-            corpus.scripts.iter().map(|script| crate::text::normalize(&rules.fill(&script.text, &no_context))).collect();
+        let prepared_scripts = corpus.scripts.iter().map(|script| rules.prepare(&script.text)).collect();
         Ok(Engine {
             country: CountryDetector::new(corpus.country_cues.clone()),
             signals,
             rules,
-            normalized_scripts,
+            prepared_scripts,
             scripts: corpus.scripts,
             source,
             index,
@@ -194,7 +192,8 @@ impl Engine {
         classification: &Classification,
         state: &RequestState<'_>,
     ) -> Result<Vec<ScoredReply>> {
-        let (reply_language, language_rule_opt) = self.rules.reply_language(state, &classification.language);
+        let active = self.rules.active(state);
+        let (reply_language, language_rule_opt) = self.rules.reply_language(&active, &classification.language);
         let mut hits = self.index.search(state.intent, &reply_language, &message.text)?;
         if hits.is_empty() && reply_language != FALLBACK_LANGUAGE {
             hits = self.index.search(state.intent, FALLBACK_LANGUAGE, &message.text)?;
@@ -202,7 +201,7 @@ impl Engine {
         // BM25 only orders scripts within the cell; rule bonuses outweigh it. Scores are known
         // before any text is built, so only the best candidates are shaped, until enough pass.
         let max_bm25 = hits.iter().map(|hit| hit.bm25).fold(0.0f32, f32::max);
-        let tag_bonuses = self.rules.tag_bonuses(state);
+        let tag_bonuses = self.rules.tag_bonuses(&active);
         let mut candidates: Vec<(f32, usize, &Script)> = hits
             .iter()
             .map(|hit| (hit, &self.scripts[hit.ord]))
@@ -221,7 +220,7 @@ impl Engine {
             if replies.len() >= message.max_replies {
                 break;
             }
-            let Some(shaped) = self.rules.shape(state, script, &self.normalized_scripts[ord], &message.context) else {
+            let Some(shaped) = self.rules.shape(&active, script, &self.prepared_scripts[ord], &message.context) else {
                 continue;
             };
             let mut applied_rules = shaped.applied_rules;

@@ -1,12 +1,13 @@
 //! The full-text index of reply scripts (tantivy, in RAM). Scripts are found within an intent and
 //! a language (a cell) and ranked by BM25 against the buyer's message; the rule engine shapes the rest.
 
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::query::{EnableScoring, TermQuery, Weight};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
 };
-use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term};
+use tantivy::{doc, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, TERMINATED};
+
+use std::collections::HashMap;
 
 use crate::corpus::Script;
 use crate::error::Result;
@@ -41,6 +42,10 @@ pub struct ScriptIndex {
     ords: Vec<tantivy::columnar::Column<u64>>,
     /// Scripts per language, to tell the language's stop words (see `search`).
     scripts_per_language: std::collections::BTreeMap<String, u64>,
+    /// Every term of each cell's scripts with its document frequency in the whole index. A
+    /// message term absent from the cell cannot move the cell's BM25 order, so the query leaves
+    /// it out; looking terms up here spares a term-dictionary lookup per message word.
+    cell_terms: HashMap<String, HashMap<String, u64>>,
 }
 
 impl std::fmt::Debug for ScriptIndex {
@@ -64,12 +69,25 @@ impl ScriptIndex {
 
         // One writer thread is plenty for a few thousand short documents.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 64_000_000)?;
+        let mut cell_terms: HashMap<String, HashMap<String, u64>> = HashMap::new();
+        let mut doc_freqs: HashMap<String, u64> = HashMap::new();
         for (position, script) in scripts.iter().enumerate() {
-            writer.add_document(doc!(
-                cell => cell_key(&script.intent, &script.language),
-                body => index_terms(&script.text),
-                ord => position as u64,
-            ))?;
+            let key = cell_key(&script.intent, &script.language);
+            let terms = index_terms(&script.text);
+            let mut distinct: Vec<&str> = terms.split(' ').filter(|t| !t.is_empty()).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let in_cell = cell_terms.entry(key.clone()).or_default();
+            for term in distinct {
+                *doc_freqs.entry(term.to_string()).or_insert(0) += 1;
+                in_cell.entry(term.to_string()).or_insert(0);
+            }
+            writer.add_document(doc!(cell => key, body => terms, ord => position as u64))?;
+        }
+        for terms in cell_terms.values_mut() {
+            for (term, doc_freq) in terms.iter_mut() {
+                *doc_freq = doc_freqs.get(term).copied().unwrap_or(0);
+            }
         }
         writer.commit()?;
 
@@ -85,54 +103,83 @@ impl ScriptIndex {
             .iter()
             .map(|segment| segment.fast_fields().u64("ord"))
             .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(ScriptIndex { fields: Fields { cell, body }, searcher, ords, scripts_per_language })
+        Ok(ScriptIndex { fields: Fields { cell, body }, searcher, ords, scripts_per_language, cell_terms })
     }
 
     /// Scripts of `intent` in `language`, best BM25 match against `message` first.
+    ///
+    /// A cell holds few scripts, so the search reads the cell's documents from its posting list
+    /// and sums, for each, the BM25 scores of tantivy's term scorers of the message terms found
+    /// in the cell: no union of whole posting lists and no collector over the index.
     pub fn search(&self, intent: &str, language: &str, message: &str) -> Result<Vec<Hit>> {
         let fields = self.fields;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, term_query(fields.cell, &cell_key(intent, language), IndexRecordOption::Basic))];
-        let searcher = &self.searcher;
+        let key = cell_key(intent, language);
+        let Some(cell_terms) = self.cell_terms.get(&key) else {
+            return Ok(Vec::new());
+        };
         // A term found in over half of the language's scripts is a stop word: it barely moves
         // BM25 and its long posting list is most of the search's cost on a large corpus.
         let stop_word_df = self.scripts_per_language.get(language).copied().unwrap_or(0) / 2;
         let terms = index_terms(message);
-        let mut seen: Vec<&str> = Vec::new();
+        let mut query_terms: Vec<&str> = Vec::new();
         for term in terms.split(' ').filter(|t| !t.is_empty()) {
-            if seen.contains(&term) {
-                continue;
-            }
-            seen.push(term);
-            let body_term = Term::from_field_text(fields.body, term);
-            // A term no script has cannot score; skipping it spares building its BM25 weight.
-            let doc_freq = searcher.doc_freq(&body_term)?;
-            if doc_freq == 0 || doc_freq > stop_word_df {
-                continue;
-            }
-            clauses.push((Occur::Should, Box::new(TermQuery::new(body_term, IndexRecordOption::WithFreqs))));
-            if seen.len() >= MAX_QUERY_TERMS {
-                break;
+            // Only terms of the cell's own scripts can score within the cell.
+            let in_cell = cell_terms.get(term).is_some_and(|&doc_freq| doc_freq <= stop_word_df);
+            if in_cell && !query_terms.contains(&term) {
+                query_terms.push(term);
+                if query_terms.len() >= MAX_QUERY_TERMS {
+                    break;
+                }
             }
         }
-        let query = BooleanQuery::new(clauses);
-        let top_docs = searcher.search(&query, &TopDocs::with_limit(MAX_CANDIDATES).order_by_score())?;
-        // The Must clause adds the same constant to every hit; subtract the weakest score so
-        // that the BM25 part that distinguishes scripts remains.
-        let floor = top_docs.iter().map(|(score, _)| *score).fold(f32::INFINITY, f32::min);
-        let mut hits = Vec::with_capacity(top_docs.len());
-        for (score, address) in top_docs {
-            let ord = self.ords[address.segment_ord as usize].first(address.doc_id).unwrap_or_default();
-            hits.push(Hit { ord: ord as usize, bm25: score - floor });
+        let scoring = EnableScoring::enabled_from_searcher(&self.searcher);
+        let weights = query_terms
+            .iter()
+            .map(|term| {
+                TermQuery::new(Term::from_field_text(fields.body, term), IndexRecordOption::WithFreqs)
+                    .specialized_weight(scoring)
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let cell_term = Term::from_field_text(fields.cell, &key);
+        let mut hits = Vec::new();
+        for (segment_ord, segment) in self.searcher.segment_readers().iter().enumerate() {
+            let postings_opt = segment
+                .inverted_index(fields.cell)?
+                .read_postings(&cell_term, IndexRecordOption::Basic)
+                .map_err(tantivy::TantivyError::from)?;
+            let Some(mut postings) = postings_opt else {
+                continue;
+            };
+            let mut docs = Vec::new();
+            while postings.doc() != TERMINATED {
+                docs.push(postings.doc());
+                postings.advance();
+            }
+            let mut scores = vec![0.0f32; docs.len()];
+            for weight in &weights {
+                let mut scorer = weight.scorer(segment, 1.0)?;
+                for (doc, score) in docs.iter().zip(scores.iter_mut()) {
+                    let current = if scorer.doc() < *doc { scorer.seek(*doc) } else { scorer.doc() };
+                    if current == TERMINATED {
+                        break;
+                    }
+                    if current == *doc {
+                        *score += scorer.score();
+                    }
+                }
+            }
+            let column = &self.ords[segment_ord];
+            hits.extend(docs.iter().zip(scores).map(|(doc, bm25)| Hit {
+                ord: column.first(*doc).unwrap_or_default() as usize,
+                bm25,
+            }));
         }
+        hits.sort_by(|a, b| b.bm25.total_cmp(&a.bm25).then_with(|| a.ord.cmp(&b.ord)));
+        hits.truncate(MAX_CANDIDATES);
         Ok(hits)
     }
 }
 
 fn cell_key(intent: &str, language: &str) -> String {
     format!("{intent}/{language}")
-}
-
-fn term_query(field: Field, text: &str, option: IndexRecordOption) -> Box<dyn Query> {
-    Box::new(TermQuery::new(Term::from_field_text(field, text), option))
 }

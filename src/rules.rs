@@ -2,7 +2,8 @@
 //! candidate scripts of one request. This is the one place where a rule changes a reply; every
 //! rule that shaped a reply is named in its `applied_rules`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
@@ -49,12 +50,29 @@ pub struct ShapedReply {
     pub applied_rules: Vec<String>,
 }
 
+/// A corpus text (a script body or a rule's phrase) filled with the default shop variables, and
+/// its normal form: what a request without variables of its own shows and checks. Prepared once
+/// at load, so that shaping a reply mostly joins ready-made strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub filled: String,
+    pub normalized: String,
+}
+
+/// The rules that apply to one request, chosen once and shared by every candidate script.
+#[derive(Debug, Clone)]
+pub struct ActiveRules<'a> {
+    rules: Vec<&'a Rule>,
+}
+
 #[derive(Debug, Clone)]
 pub struct RuleEngine {
     rules: Vec<Rule>,
     phrases: BTreeMap<String, BTreeMap<String, String>>,
     placeholders: BTreeMap<String, String>,
     ramadan: Vec<Period>,
+    /// Every phrase and form of address of the rules, prepared, by its raw text.
+    prepared_phrases: HashMap<String, Prepared>,
 }
 
 impl RuleEngine {
@@ -71,12 +89,38 @@ impl RuleEngine {
                 spec: spec.clone(),
             })
             .collect();
-        RuleEngine {
+        let mut engine = RuleEngine {
             rules,
             phrases: file.phrases.clone(),
             placeholders: file.placeholders.clone(),
             ramadan: ramadan.to_vec(),
+            prepared_phrases: HashMap::new(),
+        };
+        let raw_phrases: BTreeSet<&String> = file
+            .phrases
+            .values()
+            .flat_map(BTreeMap::values)
+            .chain(file.rule.iter().flat_map(|spec| spec.address.values()))
+            .collect();
+        engine.prepared_phrases = raw_phrases.into_iter().map(|raw| (raw.clone(), engine.prepare(raw))).collect();
+        engine
+    }
+
+    /// Fills a corpus text with the default shop variables and normalises it.
+    pub fn prepare(&self, text: &str) -> Prepared {
+        let filled = self.fill(text, &BTreeMap::new());
+        Prepared { normalized: normalize(&filled), filled }
+    }
+
+    /// A phrase as a request shows it: prepared at load when the request brings no variables.
+    fn resolve<'a>(&'a self, raw: &str, context: &BTreeMap<String, String>) -> Cow<'a, Prepared> {
+        if context.is_empty() {
+            if let Some(prepared) = self.prepared_phrases.get(raw) {
+                return Cow::Borrowed(prepared);
+            }
         }
+        let filled = self.fill(raw, context);
+        Cow::Owned(Prepared { normalized: normalize(&filled), filled })
     }
 
     /// True when the date falls in a Ramadan period of the calendar.
@@ -84,34 +128,38 @@ impl RuleEngine {
         self.ramadan.iter().any(|period| period.start <= date && date <= period.end)
     }
 
-    fn active_rules<'a>(&'a self, state: &RequestState<'_>) -> impl Iterator<Item = &'a Rule> + 'a {
-        let state = *state;
-        let country = state.country_opt.map(str::to_string);
-        let intent = state.intent.to_string();
+    /// The rules that apply to the request.
+    pub fn active(&self, state: &RequestState<'_>) -> ActiveRules<'_> {
         let ramadan = self.is_ramadan(state.date);
-        self.rules.iter().filter(move |rule| {
-            let spec = &rule.spec;
-            let market_ok = rule.countries.is_empty() || country.as_ref().is_some_and(|c| rule.countries.contains(c));
-            let intent_ok = spec.intents.is_empty() || spec.intents.contains(&intent);
-            let calendar_ok = match spec.calendar.as_deref() {
-                None => true,
-                Some("ramadan") => ramadan,
-                Some(_) => false,
-            };
-            let state_ok = match spec.when.as_deref() {
-                None => true,
-                Some("angry") => state.angry,
-                Some("anxious") => state.anxious,
-                Some("escalated") => state.escalated,
-                Some(_) => false,
-            };
-            market_ok && intent_ok && calendar_ok && state_ok
-        })
+        let rules = self
+            .rules
+            .iter()
+            .filter(|rule| {
+                let spec = &rule.spec;
+                let market_ok = rule.countries.is_empty()
+                    || state.country_opt.is_some_and(|country| rule.countries.contains(country));
+                let intent_ok = spec.intents.is_empty() || spec.intents.iter().any(|intent| intent == state.intent);
+                let calendar_ok = match spec.calendar.as_deref() {
+                    None => true,
+                    Some("ramadan") => ramadan,
+                    Some(_) => false,
+                };
+                let state_ok = match spec.when.as_deref() {
+                    None => true,
+                    Some("angry") => state.angry,
+                    Some("anxious") => state.anxious,
+                    Some("escalated") => state.escalated,
+                    Some(_) => false,
+                };
+                market_ok && intent_ok && calendar_ok && state_ok
+            })
+            .collect();
+        ActiveRules { rules }
     }
 
     /// The language replies are written in: a market rule may require one (Brazil → Portuguese).
-    pub fn reply_language(&self, state: &RequestState<'_>, detected: &str) -> (String, Option<String>) {
-        for rule in self.active_rules(state) {
+    pub fn reply_language(&self, active: &ActiveRules<'_>, detected: &str) -> (String, Option<String>) {
+        for rule in &active.rules {
             if let Some(language) = &rule.spec.reply_language {
                 if language != detected {
                     return (language.clone(), Some(rule.spec.id.clone()));
@@ -123,10 +171,11 @@ impl RuleEngine {
 
     /// The tags the active rules prefer, with their score bonus; [`TagBonuses::of`] scores a
     /// script by its tags (cheap: no text work), so it is computed once per request.
-    pub fn tag_bonuses(&self, state: &RequestState<'_>) -> TagBonuses<'_> {
+    pub fn tag_bonuses<'a>(&self, active: &ActiveRules<'a>) -> TagBonuses<'a> {
         TagBonuses {
-            preferred: self
-                .active_rules(state)
+            preferred: active
+                .rules
+                .iter()
                 .flat_map(|rule| rule.spec.prefer_tags.iter().map(|(tag, bonus)| (tag.as_str(), *bonus)))
                 .collect(),
         }
@@ -136,9 +185,9 @@ impl RuleEngine {
     /// appended phrases, placeholders, and forbidden phrases. `None` when a rule forbids it.
     pub fn shape(
         &self,
-        state: &RequestState<'_>,
+        active: &ActiveRules<'_>,
         script: &Script,
-        default_normalized: &str,
+        body: &Prepared,
         context: &BTreeMap<String, String>,
     ) -> Option<ShapedReply> {
         let language = script.language.as_str();
@@ -146,8 +195,7 @@ impl RuleEngine {
         let mut address_opt: Option<(&str, &str)> = None;
         let mut before: Vec<&str> = Vec::new();
         let mut after: Vec<&str> = Vec::new();
-        let active: Vec<&Rule> = self.active_rules(state).collect();
-        for rule in &active {
+        for rule in &active.rules {
             let spec = &rule.spec;
             let mut shaped = spec.prefer_tags.keys().any(|tag| script.tags.contains(tag));
             // The most specific form of address wins: later rules in the file are more specific.
@@ -169,41 +217,48 @@ impl RuleEngine {
                 applied.push(spec.id.clone());
             }
         }
-        let mut parts: Vec<String> = Vec::new();
         if let Some((_, rule_id)) = address_opt {
             if !applied.iter().any(|id| id == rule_id) {
                 applied.push(rule_id.to_string());
             }
         }
-        parts.extend(before.iter().map(|phrase| self.fill(phrase, context)));
-        let body_index = parts.len();
-        parts.push(self.fill(&script.text, context));
-        parts.extend(after.iter().map(|phrase| self.fill(phrase, context)));
+        let body = if context.is_empty() {
+            Cow::Borrowed(body)
+        } else {
+            let filled = self.fill(&script.text, context);
+            Cow::Owned(Prepared { normalized: normalize(&filled), filled })
+        };
+        let parts: Vec<Cow<'_, Prepared>> = before
+            .iter()
+            .map(|phrase| self.resolve(phrase, context))
+            .chain(std::iter::once(body))
+            .chain(after.iter().map(|phrase| self.resolve(phrase, context)))
+            .collect();
         let separator = if matches!(language, "zh" | "ja") { "" } else { " " };
-        let mut text = String::new();
+        // The reply and, for the forbidden-phrase check, its normal form: normalising works
+        // character by character, so the text's normal form is its parts' joined.
+        let capacity: usize = parts.iter().map(|part| part.filled.len() + 1).sum::<usize>() + 32;
+        let mut text = String::with_capacity(capacity);
+        let mut normalized = String::with_capacity(capacity);
         if let Some((address, _)) = address_opt {
-            text.push_str(&self.fill(address, context));
+            let address = self.resolve(address, context);
+            text.push_str(&address.filled);
+            normalized.push_str(&address.normalized);
             // A letter-style address stands on its own line; the inline Chinese "亲，" does not.
             if !text.ends_with('，') {
                 text.push('\n');
+                normalized.push('\n');
             }
         }
-        // Forbidden phrases are checked on the finished text, placeholders filled. Normalising
-        // works character by character, so the text's normal form is its parts' normal forms
-        // joined; the script body's is known in advance when the defaults fill it.
-        let mut normalized = normalize(&text);
         for (i, part) in parts.iter().enumerate() {
             if i > 0 {
+                text.push_str(separator);
                 normalized.push_str(separator);
             }
-            if i == body_index && context.is_empty() {
-                normalized.push_str(default_normalized);
-            } else {
-                normalized.push_str(&normalize(part));
-            }
+            text.push_str(&part.filled);
+            normalized.push_str(&part.normalized);
         }
-        text.push_str(&parts.join(separator));
-        for rule in &active {
+        for rule in &active.rules {
             let Some(forbid) = &rule.forbid_opt else {
                 continue;
             };
