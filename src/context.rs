@@ -17,13 +17,14 @@ pub struct Regime {
 
 /// Names of the regime features, in order (for logs and tests).
 pub const REGIME_NAMES: [&str; NUM_REGIME] =
-    ["always", "small_talk", "ping", "unsure", "satisfied", "closing", "thanks", "frustration", "anger", "threat", "question", "short"];
-const NUM_REGIME: usize = 12;
+    ["always", "small_talk", "ping", "unsure", "satisfied", "closing", "thanks", "frustration", "anger", "threat", "question", "short", "waiting"];
+const NUM_REGIME: usize = 13;
 
 impl Regime {
     /// `probabilities`: the message's own intent probabilities; `signals`: what the message shows
-    /// of the buyer's state.
-    pub fn of(text: &str, probabilities: &[f32], signals: &MessageSignals) -> Regime {
+    /// of the buyer's state; `waiting`: the buyer's last turn is still unanswered (a "hello?" then
+    /// is a nudge, not a greeting).
+    pub fn of(text: &str, probabilities: &[f32], signals: &MessageSignals, waiting: bool) -> Regime {
         let (top_index, top) = argmax(probabilities);
         let satisfied = signals.satisfied();
         let question = text.chars().any(|c| matches!(c, '?' | '？' | '؟'));
@@ -47,6 +48,7 @@ impl Regime {
                 flag(signals.threat),
                 flag(question),
                 flag(short),
+                flag(waiting),
             ],
         }
     }
@@ -55,8 +57,9 @@ impl Regime {
 /// Weights of the context model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContextModel {
-    /// Weight of the message's own log-probabilities.
-    message_weight: f32,
+    /// Weight of the message's own log-probabilities, per regime feature: a frustrated "still
+    /// nothing" may say less of its intent than its words suggest.
+    message_weight: [f32; NUM_REGIME],
     /// Carry-over weight of the topic, per regime feature.
     carry: [f32; NUM_REGIME],
     /// Extra carry-over per topic intent (some topics run longer than others).
@@ -96,8 +99,8 @@ impl Default for ContextModel {
     /// the topic.
     fn default() -> Self {
         ContextModel {
-            message_weight: 1.0,
-            carry: [1.0, 2.0, 2.0, 3.0, -1.0, -4.0, -1.0, 1.0, 0.5, 0.0, 0.0, 1.0],
+            message_weight: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            carry: [1.0, 2.0, 2.0, 3.0, -1.0, -4.0, -1.0, 1.0, 0.5, 0.0, 0.0, 1.0, 0.5],
             topic_carry: [0.0; NUM_INTENTS],
         }
     }
@@ -107,11 +110,12 @@ impl ContextModel {
     /// Scores per intent (unnormalised log-probabilities) of the newest message in context.
     pub fn scores(&self, probabilities: &[f32], topic: &[f32], regime: &Regime) -> Vec<f32> {
         let carry = self.carry_weight(regime);
+        let message_weight = dot(&self.message_weight, &regime.values);
         probabilities
             .iter()
             .zip(topic)
             .zip(&self.topic_carry)
-            .map(|((p, t), extra)| self.message_weight * (p + SMOOTHING).ln() + (carry + extra) * t)
+            .map(|((p, t), extra)| message_weight * (p + SMOOTHING).ln() + (carry + extra) * t)
             .collect()
     }
 
@@ -123,7 +127,7 @@ impl ContextModel {
     }
 
     fn carry_weight(&self, regime: &Regime) -> f32 {
-        self.carry.iter().zip(&regime.values).map(|(w, r)| w * r).sum()
+        dot(&self.carry, &regime.values)
     }
 
     /// Learns the weights from labelled conversations by gradient descent on the log-loss, each
@@ -136,7 +140,7 @@ impl ContextModel {
         }
         let n = examples.len() as f32;
         for _ in 0..options.epochs {
-            let mut grad_message = 0f32;
+            let mut grad_message = [0f32; NUM_REGIME];
             let mut grad_carry = [0f32; NUM_REGIME];
             let mut grad_topic = [0f32; NUM_INTENTS];
             for example in examples {
@@ -144,7 +148,10 @@ impl ContextModel {
                 for c in 0..NUM_INTENTS {
                     // d(log-loss)/d(score_c)
                     let delta = q[c] - if c == example.label { 1.0 } else { 0.0 };
-                    grad_message += delta * (example.probabilities[c] + SMOOTHING).ln();
+                    let log_p = (example.probabilities[c] + SMOOTHING).ln();
+                    for (g, r) in grad_message.iter_mut().zip(&example.regime.values) {
+                        *g += delta * log_p * r;
+                    }
                     let t = example.topic[c];
                     if t != 0.0 {
                         for (g, r) in grad_carry.iter_mut().zip(&example.regime.values) {
@@ -157,8 +164,8 @@ impl ContextModel {
             let step = |weight: &mut f32, gradient: f32, prior: f32| {
                 *weight -= options.learning_rate * (gradient / n + options.prior_strength * (*weight - prior));
             };
-            step(&mut model.message_weight, grad_message, prior.message_weight);
             for i in 0..NUM_REGIME {
+                step(&mut model.message_weight[i], grad_message[i], prior.message_weight[i]);
                 step(&mut model.carry[i], grad_carry[i], prior.carry[i]);
             }
             for i in 0..NUM_INTENTS {
@@ -168,15 +175,19 @@ impl ContextModel {
         model
     }
 
-    /// The learned weight of the message's own log-probabilities, for logs.
-    pub fn message_weight(&self) -> f32 {
-        self.message_weight
+    /// The learned weight of the message's own log-probabilities per regime feature, for logs.
+    pub fn message_weights(&self) -> impl Iterator<Item = (&'static str, f32)> + '_ {
+        REGIME_NAMES.iter().copied().zip(self.message_weight.iter().copied())
     }
 
     /// The learned carry-over weight per regime feature, for logs.
     pub fn carry_weights(&self) -> impl Iterator<Item = (&'static str, f32)> + '_ {
         REGIME_NAMES.iter().copied().zip(self.carry.iter().copied())
     }
+}
+
+fn dot(weights: &[f32; NUM_REGIME], values: &[f32; NUM_REGIME]) -> f32 {
+    weights.iter().zip(values).map(|(w, v)| w * v).sum()
 }
 
 pub fn argmax(scores: &[f32]) -> (usize, f32) {
@@ -206,11 +217,11 @@ mod tests {
         let model = ContextModel::default();
         let topic = one_hot(intent("refund"), 1.0);
         let hello = one_hot(intent("greeting"), 0.8);
-        let regime = Regime::of("hello??", &hello, &MessageSignals::default());
+        let regime = Regime::of("hello??", &hello, &MessageSignals::default(), false);
         assert_eq!(argmax(&model.scores(&hello, &topic, &regime)).0, intent("refund"));
 
         let clear = one_hot(intent("invoice"), 0.95);
-        let regime = Regime::of("can you send me an invoice please", &clear, &MessageSignals::default());
+        let regime = Regime::of("can you send me an invoice please", &clear, &MessageSignals::default(), false);
         assert_eq!(argmax(&model.scores(&clear, &topic, &regime)).0, intent("invoice"));
     }
 
@@ -221,7 +232,7 @@ mod tests {
             .map(|i| {
                 let own = one_hot(intent("not_received"), 0.7);
                 let topic = one_hot(if i % 2 == 0 { intent("refund") } else { intent("invoice") }, 1.0);
-                let regime = Regime::of("still nothing, I don't understand", &own, &MessageSignals { frustration: true, ..Default::default() });
+                let regime = Regime::of("still nothing, I don't understand", &own, &MessageSignals { frustration: true, ..Default::default() }, false);
                 ContextExample { probabilities: own, topic: topic.clone(), regime, label: argmax(&topic).0 }
             })
             .collect();

@@ -111,7 +111,8 @@ impl Engine {
             country_opt: message.country_opt.as_deref(),
         };
         // The language and intent models read the same features of the message.
-        let features = Features::of(&message.text);
+        let normalized = crate::text::normalize(&message.text);
+        let features = Features::of_normalized(&normalized);
         let language = self
             .language
             .detect_with_opt(&message.text, Some(&features), priors)
@@ -127,7 +128,7 @@ impl Engine {
             self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
 
         let assessment =
-            self.signals.assess(&message.text, &message.history, |seller_text| self.intent.is_substantive(seller_text));
+            self.signals.assess(&message.text, &normalized, &message.history, |seller_text| self.intent.is_substantive(seller_text));
         let intents = self.intent.classify(&message.text, &features, &message.history, &assessment.signals);
         let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
         Classification {

@@ -70,7 +70,7 @@ impl SignalLexicon {
         let mut kinds = Vec::new();
         for (kind, by_language) in lists {
             for phrase in by_language.values().flatten() {
-                phrases.push(fold_hyphens(normalize(phrase)));
+                phrases.push(fold_hyphens(&normalize(phrase)).into_owned());
                 kinds.push(kind);
             }
         }
@@ -80,8 +80,9 @@ impl SignalLexicon {
     /// Assesses the newest buyer message against the history (oldest first). `is_answer` tells
     /// whether a seller turn answers anything: a greeting or "one moment please" does not, so the
     /// buyer's questions before it stay unanswered.
-    pub fn assess(&self, text: &str, history: &[Turn], is_answer: impl Fn(&str) -> bool) -> Assessment {
-        let current = self.signals_of(text);
+    /// `normalized`: the newest message `text`, normalised.
+    pub fn assess(&self, text: &str, normalized: &str, history: &[Turn], is_answer: impl Fn(&str) -> bool) -> Assessment {
+        let current = self.signals_with(text, normalized);
         // Buyer turns since the last seller turn, oldest first, then the newest message.
         let last_seller = history.iter().rposition(|turn| turn.role == Role::Seller);
         let unanswered: Vec<&str> = history[last_seller.map_or(0, |i| i + 1)..]
@@ -94,7 +95,11 @@ impl SignalLexicon {
             unanswered[..unanswered.len() - 1].iter().map(|turn| self.signals_of(turn)).collect();
 
         let mut reasons = Vec::new();
-        let trailing_short = unanswered.iter().rev().take_while(|turn| is_short(turn)).count();
+        let trailing_short = if is_short_normalized(normalized) {
+            1 + unanswered.iter().rev().skip(1).take_while(|turn| is_short(turn)).count()
+        } else {
+            0
+        };
         if trailing_short >= IN_A_ROW {
             reasons.push(REPEATED_SHORT_MESSAGES);
         }
@@ -138,7 +143,12 @@ impl SignalLexicon {
 
     /// The signals of one message on its own.
     pub fn signals_of(&self, text: &str) -> MessageSignals {
-        let normalized = fold_hyphens(normalize(text));
+        self.signals_with(text, &normalize(text))
+    }
+
+    /// As `signals_of`, given the text's normal form too.
+    fn signals_with(&self, text: &str, normalized: &str) -> MessageSignals {
+        let normalized = fold_hyphens(normalized);
         let mut signals = MessageSignals::default();
         let (mut review_noun, mut review_verb) = (false, false);
         for index in self.phrases.matches(&normalized) {
@@ -161,11 +171,11 @@ impl SignalLexicon {
 }
 
 /// "1-Sterne-Bewertung" and "1 Sterne Bewertung" are one phrase: hyphens match spaces.
-fn fold_hyphens(text: String) -> String {
+fn fold_hyphens(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains(['-', '‐', '–']) {
-        text.replace(['-', '‐', '–'], " ")
+        std::borrow::Cow::Owned(text.replace(['-', '‐', '–'], " "))
     } else {
-        text
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -211,7 +221,11 @@ fn has_punctuation_run(text: &str) -> bool {
 }
 
 fn is_short(text: &str) -> bool {
-    let tokens = tokenize(&normalize(text));
+    is_short_normalized(&normalize(text))
+}
+
+fn is_short_normalized(normalized: &str) -> bool {
+    let tokens = tokenize(normalized);
     let words = tokens.iter().filter(|t| !t.cjk).count() + tokens.iter().filter(|t| t.cjk).count().div_ceil(2);
     words <= SHORT_WORDS
 }

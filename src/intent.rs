@@ -54,7 +54,7 @@ impl IntentClassifier {
             .filter_map(|thread| {
                 let label = label_of(&thread.intent)?;
                 let probabilities = classifier.message_probabilities(&thread.text, &Features::of(&thread.text));
-                let regime = Regime::of(&thread.text, &probabilities, &signals.signals_of(&thread.text));
+                let regime = Regime::of(&thread.text, &probabilities, &signals.signals_of(&thread.text), is_waiting(&thread.history));
                 let topic = classifier.topic(&thread.history);
                 Some(ContextExample { probabilities, topic, regime, label })
             })
@@ -69,7 +69,7 @@ impl IntentClassifier {
             tracing::debug!(
                 threads = threads.len(),
                 correct,
-                message_weight = classifier.context.message_weight(),
+                message_weight = ?classifier.context.message_weights().collect::<Vec<_>>(),
                 carry = ?classifier.context.carry_weights().collect::<Vec<_>>(),
                 "context model trained"
             );
@@ -122,7 +122,7 @@ impl IntentClassifier {
             return rank(&probabilities);
         }
         let topic = self.topic(history);
-        let regime = Regime::of(text, &probabilities, signals);
+        let regime = Regime::of(text, &probabilities, signals, is_waiting(history));
         rank(&self.context.probabilities(&probabilities, &topic, &regime))
     }
 
@@ -160,6 +160,11 @@ const TOPIC_TURNS: usize = 6;
 const TOPIC_DECAY: f32 = 0.7;
 /// A seller's turn counts this much of a buyer's.
 const SELLER_WEIGHT: f32 = 0.6;
+
+/// Whether the buyer's last turn is still unanswered.
+fn is_waiting(history: &[Turn]) -> bool {
+    history.last().is_some_and(|turn| turn.role != Role::Seller)
+}
 
 fn is_greeting(index: usize) -> bool {
     INTENTS.get(index) == Some(&"greeting")
