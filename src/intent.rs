@@ -126,11 +126,13 @@ impl IntentClassifier {
         rank(&self.context.probabilities(&probabilities, &topic, &regime))
     }
 
-    /// The conversation's topic: intent probabilities of the earlier turns, newest weighing most,
-    /// the seller's turns less than the buyer's, small talk left out; the main topic is 1 (or all zero).
+    /// The conversation's topic: intent probabilities of the earlier turns, averaged with the
+    /// newest weighing most and the seller's turns less than the buyer's, small talk left out. A
+    /// topic read from unsure turns stays weak: it is an average, not scaled up.
     fn topic(&self, history: &[Turn]) -> Vec<f32> {
         let mut topic = vec![0f32; INTENTS.len()];
         let mut decay = 1.0;
+        let mut total = 0.0;
         for turn in history.iter().rev().take(TOPIC_TURNS) {
             let role_weight = if turn.role == Role::Seller { SELLER_WEIGHT } else { 1.0 };
             let probabilities = self.message_probabilities(&turn.text, &Features::of(&turn.text));
@@ -143,12 +145,11 @@ impl IntentClassifier {
                     topic[i] += decay * role_weight * p;
                 }
             }
+            total += decay * role_weight;
             decay *= TOPIC_DECAY;
         }
-        // Scaled so that the main topic counts 1 however many turns made it.
-        let max = topic.iter().cloned().fold(0.0f32, f32::max);
-        if max > 0.0 {
-            topic.iter_mut().for_each(|t| *t /= max);
+        if total > 0.0 {
+            topic.iter_mut().for_each(|t| *t /= total);
         }
         topic
     }
