@@ -9,6 +9,10 @@ use reply_engine::message::Message;
 use reply_engine::request::RawRequest;
 use reply_engine::Engine;
 
+/// The allocator of the `reply-engine` binary, so that the figures are those of the service.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A mix of buyer messages across languages, lengths and styles.
 const MESSAGES: [&str; 12] = [
     "where is my package?? its been 40 days",
