@@ -20,6 +20,7 @@ use crate::lint::lint;
 use crate::model::{CorpusFeatures, Features};
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
 use crate::rules::{Prepared, RequestState, RuleEngine};
+use crate::text::{index_terms, normalize};
 
 /// Language answered in when the corpus lacks the buyer's.
 const FALLBACK_LANGUAGE: &str = "en";
@@ -111,7 +112,7 @@ impl Engine {
             country_opt: message.country_opt.as_deref(),
         };
         // The language and intent models read the same features of the message.
-        let normalized = crate::text::normalize(&message.text);
+        let normalized = normalize(&message.text);
         let features = Features::of_normalized(&normalized);
         let language = self
             .language
@@ -157,6 +158,7 @@ impl Engine {
     fn rank(&self, message: &Message, classification: &Classification) -> Result<Vec<ScoredReply>> {
         let date = message.date_opt.unwrap_or_else(today);
         let mut replies: Vec<ScoredReply> = Vec::new();
+        let message_terms = index_terms(&message.text);
         for intent_score in &classification.intents {
             if replies.len() >= message.max_replies {
                 break;
@@ -169,7 +171,7 @@ impl Engine {
                 anxious: classification.anxious,
                 escalated: classification.escalate,
             };
-            let mut batch = self.rank_intent(message, classification, &state)?;
+            let mut batch = self.rank_intent(message, &message_terms, classification, &state)?;
             // Replies for a secondary intent rank below every reply of the main one.
             let ceiling = replies.last().map(|r| r.score).unwrap_or(f32::INFINITY);
             for reply in &mut batch {
@@ -190,19 +192,20 @@ impl Engine {
     fn rank_intent(
         &self,
         message: &Message,
+        message_terms: &str,
         classification: &Classification,
         state: &RequestState<'_>,
     ) -> Result<Vec<ScoredReply>> {
         let active = self.rules.active(state);
-        let (reply_language, language_rule_opt) = self.rules.reply_language(&active, &classification.language);
-        let mut hits = self.index.search(state.intent, &reply_language, &message.text)?;
+        let (reply_language, language_rule_opt) = active.reply_language(&classification.language);
+        let mut hits = self.index.search(state.intent, &reply_language, message_terms)?;
         if hits.is_empty() && reply_language != FALLBACK_LANGUAGE {
-            hits = self.index.search(state.intent, FALLBACK_LANGUAGE, &message.text)?;
+            hits = self.index.search(state.intent, FALLBACK_LANGUAGE, message_terms)?;
         }
         // BM25 only orders scripts within the cell; rule bonuses outweigh it. Scores are known
         // before any text is built, so only the best candidates are shaped, until enough pass.
         let max_bm25 = hits.iter().map(|hit| hit.bm25).fold(0.0f32, f32::max);
-        let tag_bonuses = self.rules.tag_bonuses(&active);
+        let tag_bonuses = active.tag_bonuses();
         let mut candidates: Vec<(f32, usize, &Script)> = hits
             .iter()
             .map(|hit| (hit, &self.scripts[hit.ord]))

@@ -79,8 +79,7 @@ impl SignalLexicon {
 
     /// Assesses the newest buyer message against the history (oldest first). `is_answer` tells
     /// whether a seller turn answers anything: a greeting or "one moment please" does not, so the
-    /// buyer's questions before it stay unanswered.
-    /// `normalized`: the newest message `text`, normalised.
+    /// buyer's questions before it stay unanswered. `normalized` is `text` normalised.
     pub fn assess(&self, text: &str, normalized: &str, history: &[Turn], is_answer: impl Fn(&str) -> bool) -> Assessment {
         let current = self.signals_with(text, normalized);
         // Buyer turns since the last seller turn, oldest first, then the newest message.

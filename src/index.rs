@@ -106,12 +106,13 @@ impl ScriptIndex {
         Ok(ScriptIndex { fields: Fields { cell, body }, searcher, ords, scripts_per_language, cell_terms })
     }
 
-    /// Scripts of `intent` in `language`, best BM25 match against `message` first.
+    /// Scripts of `intent` in `language`, best BM25 match against the message first;
+    /// `message_terms` are the message's [`index_terms`], computed once per request.
     ///
     /// A cell holds few scripts, so the search reads the cell's documents from its posting list
     /// and sums, for each, the BM25 scores of tantivy's term scorers of the message terms found
     /// in the cell: no union of whole posting lists and no collector over the index.
-    pub fn search(&self, intent: &str, language: &str, message: &str) -> Result<Vec<Hit>> {
+    pub fn search(&self, intent: &str, language: &str, message_terms: &str) -> Result<Vec<Hit>> {
         let fields = self.fields;
         let key = cell_key(intent, language);
         let Some(cell_terms) = self.cell_terms.get(&key) else {
@@ -120,9 +121,8 @@ impl ScriptIndex {
         // A term found in over half of the language's scripts is a stop word: it barely moves
         // BM25 and its long posting list is most of the search's cost on a large corpus.
         let stop_word_df = self.scripts_per_language.get(language).copied().unwrap_or(0) / 2;
-        let terms = index_terms(message);
         let mut query_terms: Vec<&str> = Vec::new();
-        for term in terms.split(' ').filter(|t| !t.is_empty()) {
+        for term in message_terms.split(' ').filter(|t| !t.is_empty()) {
             // Only terms of the cell's own scripts can score within the cell.
             let in_cell = cell_terms.get(term).is_some_and(|&doc_freq| doc_freq <= stop_word_df);
             if in_cell && !query_terms.contains(&term) {

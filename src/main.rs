@@ -2,19 +2,14 @@
 //! used only here, at the edge.
 
 use std::io::{BufReader, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use std::net::SocketAddr;
-
-/// The service allocates many small, short-lived strings per request; mimalloc's thread-local
-/// free lists serve them faster than the system allocator under concurrent load.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::sync::Arc;
-use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusBuilder;
 use reply_engine::cli::{self, response_json};
@@ -26,6 +21,11 @@ use reply_engine::lint::lint;
 use reply_engine::request::RawRequest;
 use reply_engine::Engine;
 use tracing::info;
+
+/// The service allocates many small, short-lived strings per request; mimalloc's thread-local
+/// free lists serve them faster than the system allocator under concurrent load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(name = "reply-engine", version, about = "Suggests replies to customer-service agents of cross-border shops")]

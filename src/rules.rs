@@ -43,7 +43,7 @@ impl TagBonuses<'_> {
 }
 
 /// A reply after the rules: its text and which rules shaped it (its score bonus is
-/// [`RuleEngine::tag_bonuses`], known before any text is built).
+/// [`ActiveRules::tag_bonuses`], known before any text is built).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ShapedReply {
     pub text: String,
@@ -63,6 +63,32 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 pub struct ActiveRules<'a> {
     rules: Vec<&'a Rule>,
+}
+
+impl<'a> ActiveRules<'a> {
+    /// The language replies are written in: a market rule may require one (Brazil → Portuguese).
+    pub fn reply_language(&self, detected: &str) -> (String, Option<String>) {
+        for rule in &self.rules {
+            if let Some(language) = &rule.spec.reply_language {
+                if language != detected {
+                    return (language.clone(), Some(rule.spec.id.clone()));
+                }
+            }
+        }
+        (detected.to_string(), None)
+    }
+
+    /// The tags the active rules prefer, with their score bonus; [`TagBonuses::of`] scores a
+    /// script by its tags (cheap: no text work), so it is computed once per request.
+    pub fn tag_bonuses(&self) -> TagBonuses<'a> {
+        TagBonuses {
+            preferred: self
+                .rules
+                .iter()
+                .flat_map(|rule| rule.spec.prefer_tags.iter().map(|(tag, bonus)| (tag.as_str(), *bonus)))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -108,19 +134,31 @@ impl RuleEngine {
 
     /// Fills a corpus text with the default shop variables and normalises it.
     pub fn prepare(&self, text: &str) -> Prepared {
-        let filled = self.fill(text, &BTreeMap::new());
+        self.prepare_with(text, &BTreeMap::new())
+    }
+
+    fn prepare_with(&self, text: &str, context: &BTreeMap<String, String>) -> Prepared {
+        let filled = self.fill(text, context);
         Prepared { normalized: normalize(&filled), filled }
     }
 
-    /// A phrase as a request shows it: prepared at load when the request brings no variables.
-    fn resolve<'a>(&'a self, raw: &str, context: &BTreeMap<String, String>) -> Cow<'a, Prepared> {
-        if context.is_empty() {
-            if let Some(prepared) = self.prepared_phrases.get(raw) {
-                return Cow::Borrowed(prepared);
-            }
+    /// A corpus text as a request shows it: its form prepared at load when the request brings no
+    /// variables of its own, else filled from the request's context.
+    fn resolve<'a>(
+        &self,
+        raw: &str,
+        prepared_opt: Option<&'a Prepared>,
+        context: &BTreeMap<String, String>,
+    ) -> Cow<'a, Prepared> {
+        match prepared_opt {
+            Some(prepared) if context.is_empty() => Cow::Borrowed(prepared),
+            _ => Cow::Owned(self.prepare_with(raw, context)),
         }
-        let filled = self.fill(raw, context);
-        Cow::Owned(Prepared { normalized: normalize(&filled), filled })
+    }
+
+    /// A rule's phrase or form of address as a request shows it.
+    fn resolve_phrase(&self, raw: &str, context: &BTreeMap<String, String>) -> Cow<'_, Prepared> {
+        self.resolve(raw, self.prepared_phrases.get(raw), context)
     }
 
     /// True when the date falls in a Ramadan period of the calendar.
@@ -155,30 +193,6 @@ impl RuleEngine {
             })
             .collect();
         ActiveRules { rules }
-    }
-
-    /// The language replies are written in: a market rule may require one (Brazil → Portuguese).
-    pub fn reply_language(&self, active: &ActiveRules<'_>, detected: &str) -> (String, Option<String>) {
-        for rule in &active.rules {
-            if let Some(language) = &rule.spec.reply_language {
-                if language != detected {
-                    return (language.clone(), Some(rule.spec.id.clone()));
-                }
-            }
-        }
-        (detected.to_string(), None)
-    }
-
-    /// The tags the active rules prefer, with their score bonus; [`TagBonuses::of`] scores a
-    /// script by its tags (cheap: no text work), so it is computed once per request.
-    pub fn tag_bonuses<'a>(&self, active: &ActiveRules<'a>) -> TagBonuses<'a> {
-        TagBonuses {
-            preferred: active
-                .rules
-                .iter()
-                .flat_map(|rule| rule.spec.prefer_tags.iter().map(|(tag, bonus)| (tag.as_str(), *bonus)))
-                .collect(),
-        }
     }
 
     /// Applies the active rules to one script: tag preferences, form of address, prepended and
@@ -222,17 +236,11 @@ impl RuleEngine {
                 applied.push(rule_id.to_string());
             }
         }
-        let body = if context.is_empty() {
-            Cow::Borrowed(body)
-        } else {
-            let filled = self.fill(&script.text, context);
-            Cow::Owned(Prepared { normalized: normalize(&filled), filled })
-        };
         let parts: Vec<Cow<'_, Prepared>> = before
             .iter()
-            .map(|phrase| self.resolve(phrase, context))
-            .chain(std::iter::once(body))
-            .chain(after.iter().map(|phrase| self.resolve(phrase, context)))
+            .map(|phrase| self.resolve_phrase(phrase, context))
+            .chain(std::iter::once(self.resolve(&script.text, Some(body), context)))
+            .chain(after.iter().map(|phrase| self.resolve_phrase(phrase, context)))
             .collect();
         let separator = if matches!(language, "zh" | "ja") { "" } else { " " };
         // The reply and, for the forbidden-phrase check, its normal form: normalising works
@@ -241,7 +249,7 @@ impl RuleEngine {
         let mut text = String::with_capacity(capacity);
         let mut normalized = String::with_capacity(capacity);
         if let Some((address, _)) = address_opt {
-            let address = self.resolve(address, context);
+            let address = self.resolve_phrase(address, context);
             text.push_str(&address.filled);
             normalized.push_str(&address.normalized);
             // A letter-style address stands on its own line; the inline Chinese "亲，" does not.
