@@ -1,13 +1,15 @@
 //! The full-text index of reply scripts (tantivy, in RAM). Scripts are found within an intent and
 //! a language (a cell) and ranked by BM25 against the buyer's message; the rule engine shapes the rest.
 
-use tantivy::query::{EnableScoring, TermQuery, Weight};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING,
-};
-use tantivy::{doc, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, Term, TERMINATED};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::InvertedIndexReader;
+use tantivy::postings::{Postings, TermInfo};
+use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
+use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING};
+use tantivy::{doc, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Term, TERMINATED};
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::corpus::Script;
 use crate::error::Result;
@@ -18,15 +20,6 @@ const MAX_CANDIDATES: usize = 64;
 /// Most message terms used in a query.
 const MAX_QUERY_TERMS: usize = 48;
 
-/// Fields of the script index.
-#[derive(Debug, Clone, Copy)]
-struct Fields {
-    /// `intent/language`: one exact-match term per cell, so that a search starts from the few
-    /// scripts of its cell rather than from all scripts of the intent or of the language.
-    cell: Field,
-    body: Field,
-}
-
 /// A search hit: the script's position in the corpus and its BM25 score.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hit {
@@ -34,33 +27,60 @@ pub struct Hit {
     pub bm25: f32,
 }
 
+/// One segment of the index, with what a search reads of it opened once.
+struct SegmentParts {
+    body: Arc<InvertedIndexReader>,
+    fieldnorms: FieldNormReader,
+}
+
+/// The scripts of one intent × language: their documents in each segment, with their corpus
+/// positions, and their terms.
+#[derive(Default)]
+struct Cell {
+    /// Per segment: (document, position in the corpus), in document order.
+    docs: Vec<Vec<(DocId, usize)>>,
+    /// Every term of the cell's scripts, as an index into `ScriptIndex::terms`.
+    terms: HashMap<String, usize>,
+}
+
+/// A body term: its BM25 weight (from its document frequency in the whole index) and where its
+/// posting list is in each segment.
+struct TermEntry {
+    doc_freq: u64,
+    weight: Bm25Weight,
+    infos: Vec<Option<TermInfo>>,
+}
+
 pub struct ScriptIndex {
-    fields: Fields,
-    /// The index never changes after build, so one searcher serves every search.
-    searcher: Searcher,
-    /// The `ord` fast-field column of each segment, opened once.
-    ords: Vec<tantivy::columnar::Column<u64>>,
+    /// Kept for the documents' lifetime: the segment readers below read from it.
+    _reader: IndexReader,
+    num_docs: u64,
+    segments: Vec<SegmentParts>,
     /// Scripts per language, to tell the language's stop words (see `search`).
     scripts_per_language: std::collections::BTreeMap<String, u64>,
-    /// Every term of each cell's scripts with its document frequency in the whole index. A
-    /// message term absent from the cell cannot move the cell's BM25 order, so the query leaves
-    /// it out; looking terms up here spares a term-dictionary lookup per message word.
-    cell_terms: HashMap<String, HashMap<String, u64>>,
+    /// Keyed by `intent/language`.
+    cells: HashMap<String, Cell>,
+    terms: Vec<TermEntry>,
 }
 
 impl std::fmt::Debug for ScriptIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScriptIndex").field("num_docs", &self.searcher.num_docs()).finish()
+        f.debug_struct("ScriptIndex").field("num_docs", &self.num_docs).finish()
     }
 }
 
 impl ScriptIndex {
     /// Builds the index in RAM from the scripts, in corpus order.
+    ///
+    /// Everything a search needs that does not depend on the message is looked up here, once:
+    /// each cell's documents (from the posting list of its `intent/language` term), each body
+    /// term's place in the term dictionary and its BM25 weight. A search then only reads the
+    /// posting lists of the message's terms.
     pub fn build(scripts: &[Script]) -> Result<ScriptIndex> {
-        // Schema: exact-match intent and language, the pre-tokenised text for BM25, and the
+        // Schema: one exact-match term per cell, the pre-tokenised text for BM25, and the
         // script's position in the corpus as a fast field.
         let mut builder = Schema::builder();
-        let cell = builder.add_text_field("cell", STRING);
+        let cell_field = builder.add_text_field("cell", STRING);
         let body_indexing =
             TextFieldIndexing::default().set_tokenizer("whitespace").set_index_option(IndexRecordOption::WithFreqs);
         let body = builder.add_text_field("body", TextOptions::default().set_indexing_options(body_indexing));
@@ -69,110 +89,134 @@ impl ScriptIndex {
 
         // One writer thread is plenty for a few thousand short documents.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 64_000_000)?;
-        let mut cell_terms: HashMap<String, HashMap<String, u64>> = HashMap::new();
-        let mut doc_freqs: HashMap<String, u64> = HashMap::new();
+        let mut cell_words: HashMap<String, Vec<String>> = HashMap::new();
         for (position, script) in scripts.iter().enumerate() {
             let key = cell_key(&script.intent, &script.language);
             let terms = index_terms(&script.text);
-            let mut distinct: Vec<&str> = terms.split(' ').filter(|t| !t.is_empty()).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let in_cell = cell_terms.entry(key.clone()).or_default();
-            for term in distinct {
-                *doc_freqs.entry(term.to_string()).or_insert(0) += 1;
-                in_cell.entry(term.to_string()).or_insert(0);
-            }
-            writer.add_document(doc!(cell => key, body => terms, ord => position as u64))?;
-        }
-        for terms in cell_terms.values_mut() {
-            for (term, doc_freq) in terms.iter_mut() {
-                *doc_freq = doc_freqs.get(term).copied().unwrap_or(0);
-            }
+            cell_words.entry(key.clone()).or_default().extend(terms.split(' ').filter(|t| !t.is_empty()).map(String::from));
+            writer.add_document(doc!(cell_field => key, body => terms, ord => position as u64))?;
         }
         writer.commit()?;
 
         // The index never changes after the commit: a reload swaps in a whole new index.
         let reader: IndexReader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let searcher = reader.searcher();
+        let mut segments = Vec::new();
+        let mut cell_indexes = Vec::new();
+        let mut ords = Vec::new();
+        for segment in searcher.segment_readers() {
+            segments.push(SegmentParts {
+                body: segment.inverted_index(body)?,
+                fieldnorms: segment.get_fieldnorms_reader(body)?,
+            });
+            cell_indexes.push(segment.inverted_index(cell_field)?);
+            ords.push(segment.fast_fields().u64("ord")?);
+        }
+
+        // BM25 weights depend on a term's document frequency only: terms share one per frequency.
+        let num_docs = searcher.total_num_docs()?;
+        let average_fieldnorm = searcher.total_num_tokens(body)? as f32 / num_docs.max(1) as f32;
+        let mut weights: HashMap<u64, Bm25Weight> = HashMap::new();
+        let mut terms: Vec<TermEntry> = Vec::new();
+        let mut term_ids: HashMap<String, usize> = HashMap::new();
+        let mut cells: HashMap<String, Cell> = HashMap::new();
+        for (key, mut words) in cell_words {
+            let mut cell = Cell::default();
+            let cell_term = Term::from_field_text(cell_field, &key);
+            for (segment_ord, cell_index) in cell_indexes.iter().enumerate() {
+                let mut docs = Vec::new();
+                if let Some(mut postings) = cell_index.read_postings(&cell_term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? {
+                    while postings.doc() != TERMINATED {
+                        let position = ords[segment_ord].first(postings.doc()).unwrap_or_default() as usize;
+                        docs.push((postings.doc(), position));
+                        postings.advance();
+                    }
+                }
+                cell.docs.push(docs);
+            }
+            words.sort_unstable();
+            words.dedup();
+            for word in words {
+                let id = match term_ids.get(&word) {
+                    Some(&id) => id,
+                    None => {
+                        let term = Term::from_field_text(body, &word);
+                        let infos = segments
+                            .iter()
+                            .map(|segment| segment.body.get_term_info(&term))
+                            .collect::<std::io::Result<Vec<_>>>()
+                            .map_err(tantivy::TantivyError::from)?;
+                        let doc_freq: u64 = infos.iter().flatten().map(|info| info.doc_freq as u64).sum();
+                        let weight = weights
+                            .entry(doc_freq)
+                            .or_insert_with(|| Bm25Weight::for_one_term(doc_freq, num_docs, average_fieldnorm))
+                            .clone();
+                        terms.push(TermEntry { doc_freq, weight, infos });
+                        term_ids.insert(word.clone(), terms.len() - 1);
+                        terms.len() - 1
+                    }
+                };
+                cell.terms.insert(word, id);
+            }
+            cells.insert(key, cell);
+        }
+
         let mut scripts_per_language = std::collections::BTreeMap::new();
         for script in scripts {
             *scripts_per_language.entry(script.language.clone()).or_insert(0u64) += 1;
         }
-        let searcher = reader.searcher();
-        let ords = searcher
-            .segment_readers()
-            .iter()
-            .map(|segment| segment.fast_fields().u64("ord"))
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        Ok(ScriptIndex { fields: Fields { cell, body }, searcher, ords, scripts_per_language, cell_terms })
+        Ok(ScriptIndex { _reader: reader, num_docs, segments, scripts_per_language, cells, terms })
     }
 
     /// Scripts of `intent` in `language`, best BM25 match against the message first;
     /// `message_terms` are the message's [`index_terms`], computed once per request.
     ///
-    /// A cell holds few scripts, so the search reads the cell's documents from its posting list
-    /// and sums, for each, the BM25 scores of tantivy's term scorers of the message terms found
-    /// in the cell: no union of whole posting lists and no collector over the index.
+    /// A cell holds few scripts, so the search walks the posting lists of the message terms
+    /// found in the cell to the cell's documents and sums tantivy's BM25 scores for each: no
+    /// union of whole posting lists and no collector over the index.
     pub fn search(&self, intent: &str, language: &str, message_terms: &str) -> Result<Vec<Hit>> {
-        let fields = self.fields;
-        let key = cell_key(intent, language);
-        let Some(cell_terms) = self.cell_terms.get(&key) else {
+        let Some(cell) = self.cells.get(&cell_key(intent, language)) else {
             return Ok(Vec::new());
         };
         // A term found in over half of the language's scripts is a stop word: it barely moves
         // BM25 and its long posting list is most of the search's cost on a large corpus.
         let stop_word_df = self.scripts_per_language.get(language).copied().unwrap_or(0) / 2;
-        let mut query_terms: Vec<&str> = Vec::new();
+        let mut query_terms: Vec<usize> = Vec::new();
         for term in message_terms.split(' ').filter(|t| !t.is_empty()) {
             // Only terms of the cell's own scripts can score within the cell.
-            let in_cell = cell_terms.get(term).is_some_and(|&doc_freq| doc_freq <= stop_word_df);
-            if in_cell && !query_terms.contains(&term) {
-                query_terms.push(term);
+            let Some(&id) = cell.terms.get(term) else {
+                continue;
+            };
+            if self.terms[id].doc_freq <= stop_word_df && !query_terms.contains(&id) {
+                query_terms.push(id);
                 if query_terms.len() >= MAX_QUERY_TERMS {
                     break;
                 }
             }
         }
-        let scoring = EnableScoring::enabled_from_searcher(&self.searcher);
-        let weights = query_terms
-            .iter()
-            .map(|term| {
-                TermQuery::new(Term::from_field_text(fields.body, term), IndexRecordOption::WithFreqs)
-                    .specialized_weight(scoring)
-            })
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        let cell_term = Term::from_field_text(fields.cell, &key);
         let mut hits = Vec::new();
-        for (segment_ord, segment) in self.searcher.segment_readers().iter().enumerate() {
-            let postings_opt = segment
-                .inverted_index(fields.cell)?
-                .read_postings(&cell_term, IndexRecordOption::Basic)
-                .map_err(tantivy::TantivyError::from)?;
-            let Some(mut postings) = postings_opt else {
-                continue;
-            };
-            let mut docs = Vec::new();
-            while postings.doc() != TERMINATED {
-                docs.push(postings.doc());
-                postings.advance();
-            }
+        for (segment_ord, (segment, docs)) in self.segments.iter().zip(&cell.docs).enumerate() {
             let mut scores = vec![0.0f32; docs.len()];
-            for weight in &weights {
-                let mut scorer = weight.scorer(segment, 1.0)?;
-                for (doc, score) in docs.iter().zip(scores.iter_mut()) {
-                    let current = if scorer.doc() < *doc { scorer.seek(*doc) } else { scorer.doc() };
+            for &id in &query_terms {
+                let entry = &self.terms[id];
+                let Some(info) = &entry.infos[segment_ord] else {
+                    continue;
+                };
+                let mut postings = segment
+                    .body
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                    .map_err(tantivy::TantivyError::from)?;
+                for (&(doc, _), score) in docs.iter().zip(scores.iter_mut()) {
+                    let current = if postings.doc() < doc { postings.seek(doc) } else { postings.doc() };
                     if current == TERMINATED {
                         break;
                     }
-                    if current == *doc {
-                        *score += scorer.score();
+                    if current == doc {
+                        *score += entry.weight.score(segment.fieldnorms.fieldnorm_id(doc), postings.term_freq());
                     }
                 }
             }
-            let column = &self.ords[segment_ord];
-            hits.extend(docs.iter().zip(scores).map(|(doc, bm25)| Hit {
-                ord: column.first(*doc).unwrap_or_default() as usize,
-                bm25,
-            }));
+            hits.extend(docs.iter().zip(scores).map(|(&(_, ord), bm25)| Hit { ord, bm25 }));
         }
         hits.sort_by(|a, b| b.bm25.total_cmp(&a.bm25).then_with(|| a.ord.cmp(&b.ord)));
         hits.truncate(MAX_CANDIDATES);

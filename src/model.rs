@@ -25,19 +25,21 @@ impl Features {
         let mut buckets = Vec::with_capacity(tokens.len() * 8);
         let mut previous: Option<&str> = None;
         let mut cjk_run: Vec<&str> = Vec::new();
+        let mut framed = String::new();
+        let mut bounds = Vec::new();
         for token in &tokens {
             if token.cjk {
-                cjk_run.push(&token.text);
+                cjk_run.push(token.text);
                 continue;
             }
             push_cjk_ngrams(&cjk_run, &mut buckets);
             cjk_run.clear();
-            buckets.push(hash(b'w', &[&token.text]));
+            buckets.push(hash(b'w', &[token.text]));
             if let Some(prev) = previous {
-                buckets.push(hash(b'b', &[prev, &token.text]));
+                buckets.push(hash(b'b', &[prev, token.text]));
             }
-            push_char_ngrams(&token.text, &mut buckets);
-            previous = Some(&token.text);
+            push_char_ngrams(token.text, &mut framed, &mut bounds, &mut buckets);
+            previous = Some(token.text);
         }
         push_cjk_ngrams(&cjk_run, &mut buckets);
         buckets.sort_unstable();
@@ -54,20 +56,26 @@ impl Features {
     }
 }
 
-fn push_char_ngrams(word: &str, buckets: &mut Vec<u32>) {
-    let chars: Vec<char> = std::iter::once('<').chain(word.chars()).chain(std::iter::once('>')).collect();
-    if chars.len() > 40 {
+/// Character 3- to 5-grams of `<word>`; words over 38 characters give none.
+fn push_char_ngrams(word: &str, framed: &mut String, bounds: &mut Vec<usize>, buckets: &mut Vec<u32>) {
+    framed.clear();
+    framed.push('<');
+    framed.push_str(word);
+    framed.push('>');
+    bounds.clear();
+    bounds.extend(framed.char_indices().map(|(offset, _)| offset));
+    bounds.push(framed.len());
+    // `bounds` holds one offset per character plus the end.
+    let num_chars = bounds.len() - 1;
+    if num_chars > 40 {
         return;
     }
-    let mut buf = String::new();
     for n in 3..=5 {
-        if chars.len() < n {
+        if num_chars < n {
             break;
         }
-        for window in chars.windows(n) {
-            buf.clear();
-            buf.extend(window);
-            buckets.push(hash(b'c', &[&buf]));
+        for start in 0..=num_chars - n {
+            buckets.push(hash(b'c', &[&framed[bounds[start]..bounds[start + n]]]));
         }
     }
 }

@@ -140,7 +140,8 @@ TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK";
 
 /// True for an upper-case ISO 3166-1 alpha-2 code.
 pub fn is_iso_country(code: &str) -> bool {
-    code.len() == 2 && ISO_COUNTRIES.split_ascii_whitespace().any(|c| c == code)
+    // The list is two-letter codes, each followed by one space (the last by none).
+    code.len() == 2 && ISO_COUNTRIES.as_bytes().chunks(3).any(|entry| &entry[..2] == code.as_bytes())
 }
 
 #[cfg(test)]
@@ -149,6 +150,16 @@ mod tests {
 
     fn raw(text: &str) -> RawRequest {
         RawRequest { text: text.to_string(), ..RawRequest::default() }
+    }
+
+    #[test]
+    fn knows_every_listed_country_and_no_other() {
+        for code in ISO_COUNTRIES.split(' ') {
+            assert!(code.len() == 2 && is_iso_country(code), "{code:?}");
+        }
+        for code in ["ZZ", "UK", "us", "U", "USA", " U", "S "] {
+            assert!(!is_iso_country(code), "{code:?}");
+        }
     }
 
     #[test]

@@ -132,56 +132,67 @@ fn is_combining_mark(c: char) -> bool {
     matches!(c as u32, 0x0300..=0x036F)
 }
 
-/// One token of a normalised text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    pub text: String,
+/// One token of a normalised text: a slice of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    pub text: &'a str,
     /// CJK tokens are single characters; the others are words.
     pub cjk: bool,
 }
 
 /// Splits normalised text into words (letters and digits) and single CJK characters.
 /// Hangul is spaced like a Latin script, so its words stay whole.
-pub fn tokenize(normalized: &str) -> Vec<Token> {
+pub fn tokenize(normalized: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
-    let mut word = String::new();
-    for c in normalized.chars() {
-        let script = script_of(c);
-        if is_cjk(script) {
-            flush(&mut word, &mut tokens);
-            tokens.push(Token { text: c.to_string(), cjk: true });
-        } else if c.is_alphanumeric() || c == '\'' && !word.is_empty() {
-            word.push(c);
+    // Byte offset where the current word starts, if one is open.
+    let mut word_start_opt: Option<usize> = None;
+    for (offset, c) in normalized.char_indices() {
+        if is_cjk(script_of(c)) {
+            flush(normalized, &mut word_start_opt, offset, &mut tokens);
+            tokens.push(Token { text: &normalized[offset..offset + c.len_utf8()], cjk: true });
+        } else if c.is_alphanumeric() || c == '\'' && word_start_opt.is_some() {
+            word_start_opt.get_or_insert(offset);
         } else {
-            flush(&mut word, &mut tokens);
+            flush(normalized, &mut word_start_opt, offset, &mut tokens);
         }
     }
-    flush(&mut word, &mut tokens);
+    flush(normalized, &mut word_start_opt, normalized.len(), &mut tokens);
     tokens
 }
 
-fn flush(word: &mut String, tokens: &mut Vec<Token>) {
-    let trimmed = word.trim_end_matches('\'');
-    if !trimmed.is_empty() {
-        tokens.push(Token { text: trimmed.to_string(), cjk: false });
+fn flush<'a>(normalized: &'a str, word_start_opt: &mut Option<usize>, end: usize, tokens: &mut Vec<Token<'a>>) {
+    if let Some(start) = word_start_opt.take() {
+        let trimmed = normalized[start..end].trim_end_matches('\'');
+        if !trimmed.is_empty() {
+            tokens.push(Token { text: trimmed, cjk: false });
+        }
     }
-    word.clear();
 }
 
 /// Terms for the full-text index: words, plus CJK character bigrams (and single characters),
 /// joined by spaces so that tantivy's whitespace tokenizer can index them.
 pub fn index_terms(text: &str) -> String {
-    let tokens = tokenize(&normalize(text));
-    let mut terms: Vec<String> = Vec::with_capacity(tokens.len() * 2);
+    index_terms_normalized(&normalize(text))
+}
+
+/// [`index_terms`] of an already normalised text.
+pub fn index_terms_normalized(normalized: &str) -> String {
+    let tokens = tokenize(normalized);
+    let mut terms = String::with_capacity(normalized.len() * 2);
     for (i, token) in tokens.iter().enumerate() {
-        terms.push(token.text.clone());
+        if !terms.is_empty() {
+            terms.push(' ');
+        }
+        terms.push_str(token.text);
         if token.cjk {
             if let Some(next) = tokens.get(i + 1).filter(|next| next.cjk) {
-                terms.push(format!("{}{}", token.text, next.text));
+                terms.push(' ');
+                terms.push_str(token.text);
+                terms.push_str(next.text);
             }
         }
     }
-    terms.join(" ")
+    terms
 }
 
 /// Finds `needle` (already normalised) in `haystack` (normalised) as a whole phrase: a match may
@@ -316,14 +327,16 @@ mod tests {
     #[test]
     fn keeps_hangul_whole() {
         assert_eq!(normalize("배송"), "배송");
-        let tokens = tokenize(&normalize("배송 언제 와요?"));
+        let normalized = normalize("배송 언제 와요?");
+        let tokens = tokenize(&normalized);
         assert_eq!(tokens.len(), 3);
     }
 
     #[test]
     fn splits_cjk_into_characters() {
-        let tokens = tokenize(&normalize("包邮吗 ok"));
-        let texts: Vec<_> = tokens.iter().map(|t| t.text.as_str()).collect();
+        let normalized = normalize("包邮吗 ok");
+        let tokens = tokenize(&normalized);
+        let texts: Vec<_> = tokens.iter().map(|t| t.text).collect();
         assert_eq!(texts, ["包", "邮", "吗", "ok"]);
         assert_eq!(index_terms("包邮吗"), "包 包邮 邮 邮吗 吗");
     }
