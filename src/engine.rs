@@ -20,7 +20,7 @@ use crate::lint::lint;
 use crate::model::{CorpusFeatures, Features};
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
 use crate::rules::{Prepared, RequestState, RuleEngine};
-use crate::text::{index_terms, normalize};
+use crate::text::{index_terms_normalized, normalize};
 
 /// Language answered in when the corpus lacks the buyer's.
 const FALLBACK_LANGUAGE: &str = "en";
@@ -100,6 +100,11 @@ impl Engine {
 
     /// What the engine understands of the message.
     pub fn classify(&self, message: &Message) -> Classification {
+        self.classify_normalized(message, &normalize(&message.text))
+    }
+
+    /// [`Engine::classify`], given the message text's normal form.
+    fn classify_normalized(&self, message: &Message, normalized: &str) -> Classification {
         let history_language_opt = message
             .history
             .iter()
@@ -112,8 +117,7 @@ impl Engine {
             country_opt: message.country_opt.as_deref(),
         };
         // The language and intent models read the same features of the message.
-        let normalized = normalize(&message.text);
-        let features = Features::of_normalized(&normalized);
+        let features = Features::of_normalized(normalized);
         let language = self
             .language
             .detect_with_opt(&message.text, Some(&features), priors)
@@ -129,7 +133,7 @@ impl Engine {
             self.country.detect(message.country_opt.as_deref(), &buyer_texts, &language);
 
         let assessment =
-            self.signals.assess(&message.text, &normalized, &message.history, |seller_text| self.intent.is_substantive(seller_text));
+            self.signals.assess(&message.text, normalized, &message.history, |seller_text| self.intent.is_substantive(seller_text));
         let intents = self.intent.classify(&message.text, &features, &message.history, &assessment.signals);
         let intent = intents.first().map(|s| s.intent.clone()).unwrap_or_else(|| "other".to_string());
         Classification {
@@ -148,17 +152,19 @@ impl Engine {
 
     /// Classifies the message and ranks reply scripts for it.
     pub fn suggest(&self, message: &Message) -> Result<Suggestion> {
-        let classification = self.classify(message);
-        let replies = self.rank(message, &classification)?;
+        // The text is normalised once, for the models, the signal phrases and the index.
+        let normalized = normalize(&message.text);
+        let classification = self.classify_normalized(message, &normalized);
+        let replies = self.rank(message, &classification, &index_terms_normalized(&normalized))?;
         Ok(Suggestion { classification, replies })
     }
 
     /// Candidate scripts of the main intent (then of the next intents while replies are short),
     /// shaped and filtered by the rules, best first.
-    fn rank(&self, message: &Message, classification: &Classification) -> Result<Vec<ScoredReply>> {
+    /// `message_terms` are the message's index terms.
+    fn rank(&self, message: &Message, classification: &Classification, message_terms: &str) -> Result<Vec<ScoredReply>> {
         let date = message.date_opt.unwrap_or_else(today);
         let mut replies: Vec<ScoredReply> = Vec::new();
-        let message_terms = index_terms(&message.text);
         for intent_score in &classification.intents {
             if replies.len() >= message.max_replies {
                 break;
@@ -171,7 +177,7 @@ impl Engine {
                 anxious: classification.anxious,
                 escalated: classification.escalate,
             };
-            let mut batch = self.rank_intent(message, &message_terms, classification, &state)?;
+            let mut batch = self.rank_intent(message, message_terms, classification, &state)?;
             // Replies for a secondary intent rank below every reply of the main one.
             let ceiling = replies.last().map(|r| r.score).unwrap_or(f32::INFINITY);
             for reply in &mut batch {
