@@ -52,8 +52,6 @@ struct TermEntry {
 }
 
 pub struct ScriptIndex {
-    /// Kept for the documents' lifetime: the segment readers below read from it.
-    _reader: IndexReader,
     num_docs: u64,
     segments: Vec<SegmentParts>,
     /// Scripts per language, to tell the language's stop words (see `search`).
@@ -165,7 +163,7 @@ impl ScriptIndex {
         for script in scripts {
             *scripts_per_language.entry(script.language.clone()).or_insert(0u64) += 1;
         }
-        Ok(ScriptIndex { _reader: reader, num_docs, segments, scripts_per_language, cells, terms })
+        Ok(ScriptIndex { num_docs, segments, scripts_per_language, cells, terms })
     }
 
     /// Scripts of `intent` in `language`, best BM25 match against the message first;

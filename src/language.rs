@@ -47,17 +47,8 @@ impl LanguageDetector {
             .filter_map(|(language, features)| Some((features, label_of(language)?)))
             .collect();
         let options = TrainOptions { epochs: 4, ..TrainOptions::default() };
-        let allowlist = vec![
-            whatlang::Lang::Eng,
-            whatlang::Lang::Spa,
-            whatlang::Lang::Por,
-            whatlang::Lang::Fra,
-            whatlang::Lang::Deu,
-            whatlang::Lang::Pol,
-            whatlang::Lang::Tur,
-            whatlang::Lang::Ita,
-        ];
-        debug_assert!(allowlist.iter().all(|lang| whatlang_code(*lang).is_some()));
+        // The languages `whatlang_code` maps onto the engine's.
+        let allowlist = whatlang::Lang::all().iter().copied().filter(|lang| whatlang_code(*lang).is_some()).collect();
         LanguageDetector {
             latin_model: LinearModel::train(labels, &examples, options),
             whatlang: whatlang::Detector::with_allowlist(allowlist),
