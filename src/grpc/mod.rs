@@ -1,6 +1,7 @@
 //! The gRPC adapter: generated types, conversions to and from the core's types, the error
 //! mapping, and the `ReplyEngine` service. Handlers only convert, validate and call the core.
 
+mod coalesce;
 mod convert;
 mod server;
 

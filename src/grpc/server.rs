@@ -15,6 +15,7 @@ use tracing::{debug, info, warn};
 
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::grpc::coalesce::CoalescingStream;
 use crate::grpc::pb;
 use crate::grpc::pb::reply_engine_server::{ReplyEngine, ReplyEngineServer};
 use crate::message::{Role, Suggestion, Turn};
@@ -292,12 +293,13 @@ pub async fn serve(
         reporter.set_not_serving::<ReplyEngineServer<ReplyEngineService>>().await;
         info!("shutting down");
     };
-    // Replies are small and latency matters: send them at once (no Nagle delay).
+    // Replies are small and latency matters: send them at once (no Nagle delay), and let the
+    // answers that are ready together share a write (see `coalesce`).
     let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener).map(|stream| {
-        if let Ok(stream) = &stream {
+        stream.map(|stream| {
             let _ = stream.set_nodelay(true);
-        }
-        stream
+            CoalescingStream::new(stream)
+        })
     });
     builder
         .add_service(health_service)
