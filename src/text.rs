@@ -17,7 +17,12 @@ pub enum Script {
 }
 
 /// Classifies one character's script.
+#[inline]
 pub fn script_of(c: char) -> Script {
+    // Most text the engine sees is ASCII: answer it without the range table.
+    if c.is_ascii() {
+        return if c.is_ascii_alphabetic() { Script::Latin } else { Script::Other };
+    }
     match c as u32 {
         0x0041..=0x024F | 0x1E00..=0x1EFF => {
             if c.is_alphabetic() {
