@@ -22,6 +22,10 @@ use tonic::transport::server::{Connected, TcpConnectInfo};
 /// Bytes buffered before writers are held back until the socket takes some.
 const MAX_BUFFERED: usize = 256 * 1024;
 
+/// A peer that has not taken a gathered buffer within this long is given up on: its
+/// connection's writes fail from then on, and the writer task ends, releasing the socket.
+const WRITE_STALL_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The read half of a TCP connection plus a buffer drained by the connection's writer task.
 pub struct CoalescingStream {
     read: OwnedReadHalf,
@@ -117,7 +121,11 @@ async fn write_loop(shared: Arc<Shared>, mut write: tokio::net::tcp::OwnedWriteH
                 }
                 break;
             }
-            if let Err(err) = write.write_all(&sending).await {
+            let result = match tokio::time::timeout(WRITE_STALL_LIMIT, write.write_all(&sending)).await {
+                Ok(result) => result,
+                Err(_) => Err(io::ErrorKind::TimedOut.into()),
+            };
+            if let Err(err) = result {
                 let mut state = shared.state();
                 state.error_opt = Some(err.kind());
                 state.closed = true;
@@ -208,14 +216,17 @@ mod tests {
         (CoalescingStream::new(server), client)
     }
 
-    /// Many small and vectored writes, more than the buffer holds while the peer is slow, arrive
-    /// whole and in order, and the shutdown sends the rest before closing.
+    /// Many small and vectored writes, far more than the socket and the buffer hold while the
+    /// peer is not reading, arrive whole and in order; the buffer stays bounded meanwhile, and
+    /// the shutdown sends the rest before closing.
     #[tokio::test]
     async fn writes_arrive_in_order_and_shutdown_sends_the_rest() {
         let (mut server, mut client) = pair().await;
-        let total = 3 * MAX_BUFFERED + 12_345;
+        let total = 32 * MAX_BUFFERED + 12_345;
         let expected: Vec<u8> = (0..total).map(|i| (i % 251) as u8).collect();
         let reader = tokio::spawn(async move {
+            // The peer reads nothing at first, so the socket fills and writers are held back.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             let mut received = Vec::new();
             let mut chunk = vec![0u8; 1000];
             loop {
@@ -243,6 +254,7 @@ mod tests {
                 offset = end;
             }
             server.flush().await.unwrap();
+            assert!(server.shared.state().pending.len() <= MAX_BUFFERED + 4000, "the buffer outgrew its bound");
             step = step % 4000 + 7;
         }
         server.shutdown().await.unwrap();
