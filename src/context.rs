@@ -168,8 +168,8 @@ impl ContextModel {
                 step(&mut model.message_weight[i], grad_message[i], prior.message_weight[i]);
                 step(&mut model.carry[i], grad_carry[i], prior.carry[i]);
             }
-            for i in 0..NUM_INTENTS {
-                step(&mut model.topic_carry[i], grad_topic[i], prior.topic_carry[i]);
+            for ((weight, gradient), prior) in model.topic_carry.iter_mut().zip(grad_topic).zip(prior.topic_carry) {
+                step(weight, gradient, prior);
             }
         }
         model
