@@ -6,7 +6,9 @@
 //! `writev`, however many answers are ready at once. Here the connection's writes land in a
 //! buffer, and a small writer task per connection sends whatever has gathered when it next runs:
 //! after the tasks already queued on the runtime, which are typically the other requests of the
-//! same burst. Nothing waits on a timer, so a lone answer goes out at once.
+//! same burst. That order holds because the server's runtime has its LIFO slot off (see
+//! `serve_with` in main.rs); with the slot on, the woken writer would run next and gather less.
+//! Nothing waits on a timer, so a lone answer goes out at once.
 
 use std::io;
 use std::pin::Pin;
@@ -58,6 +60,23 @@ impl Shared {
     }
 }
 
+impl State {
+    /// Lets a held-back writer, or a shutdown waiting for the close, look again.
+    fn wake_blocked(&mut self) {
+        if let Some(waker) = self.blocked_opt.take() {
+            waker.wake();
+        }
+    }
+
+    /// The first write error, as a result.
+    fn result(&self) -> io::Result<()> {
+        match self.error_opt {
+            Some(kind) => Err(kind.into()),
+            None => Ok(()),
+        }
+    }
+}
+
 impl CoalescingStream {
     /// Splits `stream` and spawns its writer task on the current runtime.
     pub fn new(stream: TcpStream) -> CoalescingStream {
@@ -70,9 +89,7 @@ impl CoalescingStream {
 
     fn buffer<'a>(&self, cx: &mut Context<'_>, chunks: impl Iterator<Item = &'a [u8]>) -> Poll<io::Result<usize>> {
         let mut state = self.shared.state();
-        if let Some(kind) = state.error_opt {
-            return Poll::Ready(Err(kind.into()));
-        }
+        state.result()?;
         if state.closing {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
@@ -104,9 +121,7 @@ async fn write_loop(shared: Arc<Shared>, mut write: tokio::net::tcp::OwnedWriteH
             let closing = {
                 let mut state = shared.state();
                 std::mem::swap(&mut sending, &mut state.pending);
-                if let Some(waker) = state.blocked_opt.take() {
-                    waker.wake();
-                }
+                state.wake_blocked();
                 state.closing
             };
             if sending.is_empty() {
@@ -114,9 +129,7 @@ async fn write_loop(shared: Arc<Shared>, mut write: tokio::net::tcp::OwnedWriteH
                     let _ = write.shutdown().await;
                     let mut state = shared.state();
                     state.closed = true;
-                    if let Some(waker) = state.blocked_opt.take() {
-                        waker.wake();
-                    }
+                    state.wake_blocked();
                     return;
                 }
                 break;
@@ -129,9 +142,7 @@ async fn write_loop(shared: Arc<Shared>, mut write: tokio::net::tcp::OwnedWriteH
                 let mut state = shared.state();
                 state.error_opt = Some(err.kind());
                 state.closed = true;
-                if let Some(waker) = state.blocked_opt.take() {
-                    waker.wake();
-                }
+                state.wake_blocked();
                 return;
             }
             sending.clear();
@@ -179,20 +190,14 @@ impl AsyncWrite for CoalescingStream {
 
     /// The writer task sends buffered bytes as soon as it runs; flushing only reports its errors.
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.shared.state().error_opt {
-            Some(kind) => Poll::Ready(Err(kind.into())),
-            None => Poll::Ready(Ok(())),
-        }
+        Poll::Ready(self.shared.state().result())
     }
 
     /// Resolves once everything buffered is sent and the write side is closed.
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut state = self.shared.state();
         if state.closed {
-            return Poll::Ready(match state.error_opt {
-                Some(kind) => Err(kind.into()),
-                None => Ok(()),
-            });
+            return Poll::Ready(state.result());
         }
         state.closing = true;
         state.blocked_opt = Some(cx.waker().clone());
