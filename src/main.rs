@@ -221,7 +221,12 @@ fn serve_with(settings: Config) -> Result<()> {
         )),
         _ => None,
     };
-    let config = ServerConfig { max_concurrent: settings.max_concurrent, admin_token_opt: settings.admin_token.clone(), tls_opt };
+    let config = ServerConfig {
+        max_concurrent: settings.max_concurrent,
+        admin_token_opt: settings.admin_token.clone(),
+        tls_opt,
+        inline_max_bytes: settings.inline_max_bytes,
+    };
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
     // The engine's work runs on the blocking pool; more threads than cores would only take
     // turns on them, so the pool is sized to the machine.

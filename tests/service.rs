@@ -47,6 +47,42 @@ async fn concurrent_clients_each_get_their_own_answer() {
     assert_eq!(answered, 16 * 25);
 }
 
+/// Whether a request runs where it was decoded or on the blocking pool changes nothing in its
+/// answer: the same requests through a server that keeps every request inline and one that
+/// sends every request to the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inline_and_pooled_requests_get_the_same_answers() {
+    let engine = common::engine();
+    let inline = TestServer::start_with(
+        EngineHandle::from_shared(engine.clone()),
+        ServerConfig { inline_max_bytes: usize::MAX, ..ServerConfig::default() },
+    )
+    .await;
+    let pooled = TestServer::start_with(
+        EngineHandle::from_shared(engine),
+        ServerConfig { inline_max_bytes: 0, ..ServerConfig::default() },
+    )
+    .await;
+    let history = vec![
+        pb::Turn { role: pb::Role::Buyer as i32, text: "I paid for two phone cases last week".into() },
+        pb::Turn { role: pb::Role::Seller as i32, text: "Thank you! They will ship within 3 days.".into() },
+    ];
+    let requests = [
+        pb::SuggestRequest { text: "where is my parcel??".into(), country: "US".into(), ..Default::default() },
+        pb::SuggestRequest { text: "ainda não chegou, quero reembolso".into(), history, max_replies: 5, ..Default::default() },
+        pb::SuggestRequest { text: "too expensive, any discount? ".repeat(60), country: "SA".into(), ..Default::default() },
+    ];
+    let (mut inline_client, mut pooled_client) = (inline.client().await, pooled.client().await);
+    for request in requests {
+        let date = "2026-03-01".to_string();
+        let request = pb::SuggestRequest { date, ..request };
+        let a = inline_client.suggest(request.clone()).await.unwrap().into_inner();
+        let b = pooled_client.suggest(request).await.unwrap().into_inner();
+        assert!(!a.replies.is_empty());
+        assert_eq!(a, b);
+    }
+}
+
 fn with_token<T>(message: T, token: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());

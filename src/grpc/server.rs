@@ -13,6 +13,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
 
+use crate::config::DEFAULT_INLINE_MAX_BYTES;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::grpc::coalesce::CoalescingStream;
@@ -66,11 +67,14 @@ pub struct ServerConfig {
     pub admin_token_opt: Option<String>,
     /// PEM certificate chain and private key, to serve TLS.
     pub tls_opt: Option<(Vec<u8>, Vec<u8>)>,
+    /// Requests up to this encoded size run on the runtime thread that decoded them; larger ones
+    /// move to the blocking pool. 0 sends every request to the pool.
+    pub inline_max_bytes: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig { max_concurrent: 256, admin_token_opt: None, tls_opt: None }
+        ServerConfig { max_concurrent: 256, admin_token_opt: None, tls_opt: None, inline_max_bytes: DEFAULT_INLINE_MAX_BYTES }
     }
 }
 
@@ -80,6 +84,7 @@ pub struct ReplyEngineService {
     engine: EngineHandle,
     permits: Arc<Semaphore>,
     admin_token_opt: Option<String>,
+    inline_max_bytes: usize,
 }
 
 impl ReplyEngineService {
@@ -88,6 +93,7 @@ impl ReplyEngineService {
             engine,
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             admin_token_opt: config.admin_token_opt.clone(),
+            inline_max_bytes: config.inline_max_bytes,
         }
     }
 
@@ -120,7 +126,10 @@ impl ReplyEngineService {
         result
     }
 
-    /// Validates and runs one request off the async threads, under the concurrency limit.
+    /// Validates and runs one request under the concurrency limit: a small one at once, a larger
+    /// one on the blocking pool, off the async threads. Handing a request to the pool costs more
+    /// than the engine spends on a short message (two thread wake-ups and a context switch each
+    /// way), so short messages are answered where they were decoded.
     async fn run_unmetered(&self, request: pb::SuggestRequest, history_prefix: &[Turn]) -> Result<Suggestion, Error> {
         let encoded_len = request.encoded_len();
         if encoded_len > MAX_MESSAGE_BYTES {
@@ -139,12 +148,17 @@ impl ReplyEngineService {
             .try_acquire_owned()
             .map_err(|_| Error::Overloaded("too many requests in flight".to_string()))?;
         let engine = self.engine.get();
-        let suggestion = tokio::task::spawn_blocking(move || {
+        let suggestion = if encoded_len <= self.inline_max_bytes {
             let _permit = permit;
-            engine.suggest(&message)
-        })
-        .await
-        .map_err(|err| Error::Overloaded(format!("worker failed: {err}")))??;
+            engine.suggest(&message)?
+        } else {
+            tokio::task::spawn_blocking(move || {
+                let _permit = permit;
+                engine.suggest(&message)
+            })
+            .await
+            .map_err(|err| Error::Overloaded(format!("worker failed: {err}")))??
+        };
         debug!(
             intent = %suggestion.classification.intent,
             language = %suggestion.classification.language,
