@@ -4,6 +4,8 @@
 //! Data flow: language → country → intent (with history) → conversation signals → candidate
 //! scripts from the index → rule engine → ranked replies.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -19,13 +21,15 @@ use crate::language::{LanguageDetector, LanguagePriors};
 use crate::lint::lint;
 use crate::model::{CorpusFeatures, Features};
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
-use crate::rules::{Prepared, RequestState, RuleEngine};
+use crate::rules::{ActiveRules, Prepared, RequestState, RuleEngine, ShapedReply};
 use crate::text::{index_terms_normalized, normalize};
 
 /// Language answered in when the corpus lacks the buyer's.
 const FALLBACK_LANGUAGE: &str = "en";
 /// Weight of the (normalised) BM25 match against the message in a reply's score.
 const BM25_WEIGHT: f32 = 1.0;
+/// Most shaped replies kept for reuse (see [`Engine::shape`]): a few MB at most.
+const MAX_SHAPED_KEPT: usize = 16_384;
 
 pub struct Engine {
     source: CorpusSource,
@@ -39,6 +43,9 @@ pub struct Engine {
     /// Each script's text filled with the default shop variables, and normalised for the
     /// forbidden-phrase check, for requests without variables of their own.
     prepared_scripts: Vec<Prepared>,
+    /// Scripts already shaped for a request without variables, by script and set of active
+    /// rules (see [`Engine::shape`]).
+    shaped: RwLock<HashMap<(usize, u64), Option<ShapedReply>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -82,6 +89,7 @@ impl Engine {
             signals,
             rules,
             prepared_scripts,
+            shaped: RwLock::new(HashMap::new()),
             scripts: corpus.scripts,
             source,
             index,
@@ -230,7 +238,7 @@ impl Engine {
             if replies.len() >= message.max_replies {
                 break;
             }
-            let Some(shaped) = self.rules.shape(&active, script, &self.prepared_scripts[ord], &message.context) else {
+            let Some(shaped) = self.shape(&active, ord, script, &message.context) else {
                 continue;
             };
             let mut applied_rules = shaped.applied_rules;
@@ -249,6 +257,35 @@ impl Engine {
         }
         replies.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.script_id.cmp(&b.script_id)));
         Ok(replies)
+    }
+}
+
+impl Engine {
+    /// [`RuleEngine::shape`] for the script at `ord`. When the request brings no variables of
+    /// its own, the shaped reply depends on nothing but the corpus and the set of active rules,
+    /// not on the message: it is built once per script and set of rules, then reused (up to
+    /// `MAX_SHAPED_KEPT` of them; past that, later ones are built each time).
+    fn shape(
+        &self,
+        active: &ActiveRules<'_>,
+        ord: usize,
+        script: &Script,
+        context: &BTreeMap<String, String>,
+    ) -> Option<ShapedReply> {
+        let key_opt = active.key_opt().filter(|_| context.is_empty()).map(|rules| (ord, rules));
+        if let Some(key) = &key_opt {
+            if let Some(kept) = self.shaped.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(key) {
+                return kept.clone();
+            }
+        }
+        let shaped = self.rules.shape(active, script, &self.prepared_scripts[ord], context);
+        if let Some(key) = key_opt {
+            let mut kept = self.shaped.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if kept.len() < MAX_SHAPED_KEPT {
+                kept.insert(key, shaped.clone());
+            }
+        }
+        shaped
     }
 }
 

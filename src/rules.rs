@@ -63,9 +63,17 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 pub struct ActiveRules<'a> {
     rules: Vec<&'a Rule>,
+    /// Which rules these are, one bit per rule of the file; `None` past 64 rules.
+    key_opt: Option<u64>,
 }
 
 impl<'a> ActiveRules<'a> {
+    /// Identifies this set of rules among all the sets the rule file can give: equal keys, equal
+    /// rules. `None` when the file has more rules than the key has bits.
+    pub fn key_opt(&self) -> Option<u64> {
+        self.key_opt
+    }
+
     /// The language replies are written in: a market rule may require one (Brazil → Portuguese).
     pub fn reply_language(&self, detected: &str) -> (String, Option<String>) {
         for rule in &self.rules {
@@ -169,10 +177,12 @@ impl RuleEngine {
     /// The rules that apply to the request.
     pub fn active(&self, state: &RequestState<'_>) -> ActiveRules<'_> {
         let ramadan = self.is_ramadan(state.date);
+        let mut key = 0u64;
         let rules = self
             .rules
             .iter()
-            .filter(|rule| {
+            .enumerate()
+            .filter(|(_, rule)| {
                 let spec = &rule.spec;
                 let market_ok = rule.countries.is_empty()
                     || state.country_opt.is_some_and(|country| rule.countries.contains(country));
@@ -191,8 +201,13 @@ impl RuleEngine {
                 };
                 market_ok && intent_ok && calendar_ok && state_ok
             })
+            .map(|(i, rule)| {
+                key |= 1u64.checked_shl(i as u32).unwrap_or(0);
+                rule
+            })
             .collect();
-        ActiveRules { rules }
+        let key_opt = (self.rules.len() <= 64).then_some(key);
+        ActiveRules { rules, key_opt }
     }
 
     /// Applies the active rules to one script: tag preferences, form of address, prepended and

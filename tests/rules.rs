@@ -244,3 +244,49 @@ fn placeholders_come_from_the_context_with_defaults() {
     let default = suggest("do you offer free shipping?", "", OUTSIDE_RAMADAN);
     assert!(default.replies.iter().all(|r| !r.text.contains('{')));
 }
+
+/// Replies shaped once for a set of rules are reused: the same script asked for from two markets
+/// in turn keeps each market's shaping, and a request's own variables still fill it afterwards.
+#[test]
+fn reused_replies_keep_each_market_and_each_request_variables() {
+    let text = "¿cuándo llega mi pedido? ya pasaron dos semanas";
+    let mut script_ids = Vec::new();
+    for _ in 0..3 {
+        let spain = suggest(text, "ES", OUTSIDE_RAMADAN);
+        let mexico = suggest(text, "MX", OUTSIDE_RAMADAN);
+        for reply in &spain.replies {
+            assert!(reply.text.starts_with("Estimado cliente:"), "ES: {}", reply.text);
+            assert!(has_rule(reply, "es_estimado_cliente"), "ES: {:?}", reply.applied_rules);
+        }
+        for reply in &mexico.replies {
+            assert!(!reply.text.contains("Estimado cliente"), "MX: {}", reply.text);
+            assert!(!has_rule(reply, "es_estimado_cliente"), "MX: {:?}", reply.applied_rules);
+        }
+        script_ids.push((top(&spain).script_id.clone(), top(&mexico).script_id.clone()));
+    }
+    // The same scripts each time, and at least one script shaped for both markets.
+    assert!(script_ids.windows(2).all(|pair| pair[0] == pair[1]), "{script_ids:?}");
+    let spain_ids: Vec<String> = suggest(text, "ES", OUTSIDE_RAMADAN).replies.into_iter().map(|r| r.script_id).collect();
+    assert!(
+        suggest(text, "MX", OUTSIDE_RAMADAN).replies.iter().any(|r| spain_ids.contains(&r.script_id)),
+        "no script is shared by the two markets: the test would not exercise reuse"
+    );
+
+    let plain = suggest("do you offer free shipping?", "US", OUTSIDE_RAMADAN);
+    assert!(plain.replies.iter().all(|r| !r.text.contains("US$77")));
+    let mut context = BTreeMap::new();
+    context.insert("free_shipping_threshold".to_string(), "US$77".to_string());
+    let request = RawRequest {
+        text: "do you offer free shipping?".into(),
+        country: "US".into(),
+        date: OUTSIDE_RAMADAN.into(),
+        context,
+        ..RawRequest::default()
+    };
+    let filled = common::engine().suggest(&request.validate().unwrap()).unwrap();
+    assert_eq!(
+        filled.replies.iter().map(|r| &r.script_id).collect::<Vec<_>>(),
+        plain.replies.iter().map(|r| &r.script_id).collect::<Vec<_>>()
+    );
+    assert!(filled.replies.iter().any(|r| r.text.contains("US$77")), "{:?}", filled.replies);
+}
