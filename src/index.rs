@@ -11,6 +11,8 @@ use tantivy::{doc, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy,
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
 use crate::corpus::Script;
 use crate::error::Result;
 use crate::text::index_terms;
@@ -39,8 +41,9 @@ struct SegmentParts {
 struct Cell {
     /// Per segment: (document, position in the corpus), in document order.
     docs: Vec<Vec<(DocId, usize)>>,
-    /// Every term of the cell's scripts, as an index into `ScriptIndex::terms`.
-    terms: HashMap<String, usize>,
+    /// Every term of the cell's scripts, as an index into `ScriptIndex::terms`. A search looks
+    /// up each message term here: a fast non-cryptographic hash (the keys are corpus words).
+    terms: FxHashMap<String, usize>,
 }
 
 /// A body term: its BM25 weight (from its document frequency in the whole index) and where its
@@ -56,8 +59,8 @@ pub struct ScriptIndex {
     segments: Vec<SegmentParts>,
     /// Scripts per language, to tell the language's stop words (see `search`).
     scripts_per_language: std::collections::BTreeMap<String, u64>,
-    /// Keyed by `intent/language`.
-    cells: HashMap<String, Cell>,
+    /// By intent, then language.
+    cells: FxHashMap<String, FxHashMap<String, Cell>>,
     terms: Vec<TermEntry>,
 }
 
@@ -87,11 +90,14 @@ impl ScriptIndex {
 
         // One writer thread is plenty for a few thousand short documents.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 64_000_000)?;
-        let mut cell_words: HashMap<String, Vec<String>> = HashMap::new();
+        let mut cell_words: HashMap<(String, String), Vec<String>> = HashMap::new();
         for (position, script) in scripts.iter().enumerate() {
-            let key = cell_key(&script.intent, &script.language);
             let terms = index_terms(&script.text);
-            cell_words.entry(key.clone()).or_default().extend(terms.split(' ').filter(|t| !t.is_empty()).map(String::from));
+            cell_words
+                .entry((script.intent.clone(), script.language.clone()))
+                .or_default()
+                .extend(terms.split(' ').filter(|t| !t.is_empty()).map(String::from));
+            let key = cell_key(&script.intent, &script.language);
             writer.add_document(doc!(cell_field => key, body => terms, ord => position as u64))?;
         }
         writer.commit()?;
@@ -117,10 +123,10 @@ impl ScriptIndex {
         let mut weights: HashMap<u64, Bm25Weight> = HashMap::new();
         let mut terms: Vec<TermEntry> = Vec::new();
         let mut term_ids: HashMap<String, usize> = HashMap::new();
-        let mut cells: HashMap<String, Cell> = HashMap::new();
-        for (key, mut words) in cell_words {
+        let mut cells: FxHashMap<String, FxHashMap<String, Cell>> = FxHashMap::default();
+        for ((intent, language), mut words) in cell_words {
             let mut cell = Cell::default();
-            let cell_term = Term::from_field_text(cell_field, &key);
+            let cell_term = Term::from_field_text(cell_field, &cell_key(&intent, &language));
             for (segment_ord, cell_index) in cell_indexes.iter().enumerate() {
                 let mut docs = Vec::new();
                 if let Some(mut postings) = cell_index.read_postings(&cell_term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)? {
@@ -156,7 +162,7 @@ impl ScriptIndex {
                 };
                 cell.terms.insert(word, id);
             }
-            cells.insert(key, cell);
+            cells.entry(intent).or_default().insert(language, cell);
         }
 
         let mut scripts_per_language = std::collections::BTreeMap::new();
@@ -173,7 +179,7 @@ impl ScriptIndex {
     /// found in the cell to the cell's documents and sums tantivy's BM25 scores for each: no
     /// union of whole posting lists and no collector over the index.
     pub fn search(&self, intent: &str, language: &str, message_terms: &str) -> Result<Vec<Hit>> {
-        let Some(cell) = self.cells.get(&cell_key(intent, language)) else {
+        let Some(cell) = self.cells.get(intent).and_then(|by_language| by_language.get(language)) else {
             return Ok(Vec::new());
         };
         // A term found in over half of the language's scripts is a stop word: it barely moves

@@ -22,11 +22,10 @@ impl Features {
     /// Extracts the features of an already normalised text.
     pub fn of_normalized(normalized: &str) -> Features {
         let tokens = tokenize(normalized);
-        let mut buckets = Vec::with_capacity(tokens.len() * 8);
+        let mut buckets = Vec::with_capacity(tokens.len() * 16);
         let mut previous: Option<&str> = None;
         let mut cjk_run: Vec<&str> = Vec::new();
-        let mut framed = String::new();
-        let mut bounds = Vec::new();
+        let mut offsets = Vec::new();
         for token in &tokens {
             if token.cjk {
                 cjk_run.push(token.text);
@@ -38,11 +37,11 @@ impl Features {
             if let Some(prev) = previous {
                 buckets.push(hash(b'b', &[prev, token.text]));
             }
-            push_char_ngrams(token.text, &mut framed, &mut bounds, &mut buckets);
+            push_char_ngrams(token.text, &mut offsets, &mut buckets);
             previous = Some(token.text);
         }
         push_cjk_ngrams(&cjk_run, &mut buckets);
-        buckets.sort_unstable();
+        sort_buckets(&mut buckets);
         buckets.dedup();
         Features { buckets }
     }
@@ -56,26 +55,43 @@ impl Features {
     }
 }
 
-/// Character 3- to 5-grams of `<word>`; words over 38 characters give none.
-fn push_char_ngrams(word: &str, framed: &mut String, bounds: &mut Vec<usize>, buckets: &mut Vec<u32>) {
-    framed.clear();
-    framed.push('<');
-    framed.push_str(word);
-    framed.push('>');
-    bounds.clear();
-    bounds.extend(framed.char_indices().map(|(offset, _)| offset));
-    bounds.push(framed.len());
-    // `bounds` holds one offset per character plus the end.
-    let num_chars = bounds.len() - 1;
+/// Character 3- to 5-grams of `<word>`; words over 38 characters give none. `offsets` is scratch
+/// space for the byte offsets of the framed word's characters.
+fn push_char_ngrams(word: &str, offsets: &mut Vec<usize>, buckets: &mut Vec<u32>) {
+    // Offsets into `<word>` (the frame characters are one byte each), one per character plus
+    // the end.
+    offsets.clear();
+    offsets.push(0);
+    offsets.extend(word.char_indices().map(|(offset, _)| offset + 1));
+    offsets.push(word.len() + 1);
+    offsets.push(word.len() + 2);
+    let num_chars = offsets.len() - 1;
     if num_chars > 40 {
         return;
     }
-    for n in 3..=5 {
-        if num_chars < n {
-            break;
-        }
-        for start in 0..=num_chars - n {
-            buckets.push(hash(b'c', &[&framed[bounds[start]..bounds[start + n]]]));
+    // The bytes of `<word>`, read without building it.
+    let byte_at = |i: usize| match i {
+        0 => b'<',
+        i if i == word.len() + 1 => b'>',
+        i => word.as_bytes()[i - 1],
+    };
+    // The 3-, 4- and 5-grams starting at one character share their first bytes: hash them once
+    // and finish each n-gram from there (the same values as hashing each n-gram whole).
+    for start in 0..num_chars.saturating_sub(2) {
+        let mut h = Fnv::new().eat(b'c');
+        let mut at = offsets[start];
+        for n in 1..=5 {
+            if start + n > num_chars {
+                break;
+            }
+            let end = offsets[start + n];
+            while at < end {
+                h = h.eat(byte_at(at));
+                at += 1;
+            }
+            if n >= 3 {
+                buckets.push(h.eat(0xff).bucket());
+            }
         }
     }
 }
@@ -94,19 +110,61 @@ fn push_cjk_ngrams(run: &[&str], buckets: &mut Vec<u32>) {
 
 /// FNV-1a over a kind byte and the parts, folded into the bucket range.
 fn hash(kind: u8, parts: &[&str]) -> u32 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut eat = |b: u8| {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    };
-    eat(kind);
+    let mut h = Fnv::new().eat(kind);
     for part in parts {
-        for b in part.bytes() {
-            eat(b);
+        for &b in part.as_bytes() {
+            h = h.eat(b);
         }
-        eat(0xff);
+        h = h.eat(0xff);
     }
-    (h as usize % NUM_BUCKETS) as u32
+    h.bucket()
+}
+
+/// The state of an FNV-1a hash.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf29ce484222325)
+    }
+
+    #[inline(always)]
+    fn eat(self, b: u8) -> Fnv {
+        Fnv((self.0 ^ b as u64).wrapping_mul(0x100000001b3))
+    }
+
+    fn bucket(self) -> u32 {
+        (self.0 as usize % NUM_BUCKETS) as u32
+    }
+}
+
+/// Sorts bucket indices (all below `NUM_BUCKETS` = 2^18): a two-pass radix sort, faster than a
+/// comparison sort for the few hundred features of a message.
+fn sort_buckets(buckets: &mut Vec<u32>) {
+    const BITS: u32 = NUM_BUCKETS.trailing_zeros() / 2;
+    const RADIX: usize = 1 << BITS;
+    if buckets.len() < 64 {
+        buckets.sort_unstable();
+        return;
+    }
+    let mut scratch = vec![0u32; buckets.len()];
+    for pass in 0..2 {
+        let shift = pass * BITS;
+        let mut counts = [0usize; RADIX + 1];
+        for &b in buckets.iter() {
+            counts[((b >> shift) as usize & (RADIX - 1)) + 1] += 1;
+        }
+        for i in 1..=RADIX {
+            counts[i] += counts[i - 1];
+        }
+        for &b in buckets.iter() {
+            let digit = (b >> shift) as usize & (RADIX - 1);
+            scratch[counts[digit]] = b;
+            counts[digit] += 1;
+        }
+        std::mem::swap(buckets, &mut scratch);
+    }
 }
 
 /// Features of every training example and script of a corpus, in corpus order, extracted once
@@ -241,6 +299,55 @@ pub fn softmax(scores: &mut [f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every 3- to 5-gram of `<word>`, each hashed whole: what `push_char_ngrams` must give.
+    fn char_ngrams_by_definition(word: &str) -> Vec<u32> {
+        let framed: Vec<char> = format!("<{word}>").chars().collect();
+        let mut buckets = Vec::new();
+        if framed.len() > 40 {
+            return buckets;
+        }
+        for n in 3..=5 {
+            for window in framed.windows(n) {
+                buckets.push(hash(b'c', &[&window.iter().collect::<String>()]));
+            }
+        }
+        buckets.sort_unstable();
+        buckets
+    }
+
+    #[test]
+    fn char_ngrams_are_those_of_the_framed_word() {
+        let long = "x".repeat(38);
+        let too_long = "x".repeat(39);
+        for word in ["a", "ab", "abc", "shipping", "héllo", "доставка", "الطلب", "배송", &long, &too_long] {
+            let mut buckets = Vec::new();
+            push_char_ngrams(word, &mut Vec::new(), &mut buckets);
+            buckets.sort_unstable();
+            assert_eq!(buckets, char_ngrams_by_definition(word), "{word}");
+        }
+        assert!(char_ngrams_by_definition(&long).len() > 0);
+        assert!(char_ngrams_by_definition(&too_long).is_empty());
+    }
+
+    #[test]
+    fn bucket_sort_sorts() {
+        let mut state: u64 = 7;
+        for len in [0, 1, 5, 63, 64, 65, 200, 1000] {
+            let mut buckets: Vec<u32> = (0..len)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state % NUM_BUCKETS as u64) as u32
+                })
+                .collect();
+            let mut expected = buckets.clone();
+            expected.sort_unstable();
+            sort_buckets(&mut buckets);
+            assert_eq!(buckets, expected, "{len}");
+        }
+    }
 
     #[test]
     fn learns_a_separable_toy_problem() {
