@@ -326,7 +326,7 @@ mod tests {
             buckets.sort_unstable();
             assert_eq!(buckets, char_ngrams_by_definition(word), "{word}");
         }
-        assert!(char_ngrams_by_definition(&long).len() > 0);
+        assert!(!char_ngrams_by_definition(&long).is_empty());
         assert!(char_ngrams_by_definition(&too_long).is_empty());
     }
 
