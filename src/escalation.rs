@@ -4,7 +4,7 @@
 
 use crate::corpus::Signals;
 use crate::message::{Role, Turn};
-use crate::text::{normalize, tokenize, upper_ratio, PhraseSet};
+use crate::text::{normalize, tokens, upper_ratio, PhraseSet};
 
 /// Three or more in a row is the seeds' threshold for both counts.
 const IN_A_ROW: usize = 3;
@@ -223,10 +223,21 @@ fn is_short(text: &str) -> bool {
     is_short_normalized(&normalize(text))
 }
 
+/// At most `SHORT_WORDS` words, two CJK characters counting as one.
 fn is_short_normalized(normalized: &str) -> bool {
-    let tokens = tokenize(normalized);
-    let words = tokens.iter().filter(|t| !t.cjk).count() + tokens.iter().filter(|t| t.cjk).count().div_ceil(2);
-    words <= SHORT_WORDS
+    let (mut words, mut cjk) = (0, 0);
+    for token in tokens(normalized) {
+        if token.cjk {
+            cjk += 1;
+        } else {
+            words += 1;
+        }
+        // Stop reading as soon as the message is known to be long.
+        if words + usize::div_ceil(cjk, 2) > SHORT_WORDS {
+            return false;
+        }
+    }
+    true
 }
 
 /// Questions in one message: question marks (runs count once), or a question particle at the end.

@@ -182,18 +182,14 @@ fn split_clauses(text: &str) -> Vec<&str> {
 }
 
 fn rank(scores: &[f32]) -> Vec<IntentScore> {
-    let mut ranked: Vec<IntentScore> = INTENTS
-        .iter()
-        .zip(scores)
-        .map(|(intent, score)| IntentScore { intent: intent.to_string(), score: *score })
-        .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
-    let mut reported: Vec<IntentScore> = Vec::new();
-    for (i, entry) in ranked.into_iter().enumerate() {
-        if i > 0 && (entry.score < MIN_REPORTED || i >= MAX_REPORTED) {
-            break;
-        }
-        reported.push(entry);
-    }
-    reported
+    // Order the intents by score (a stable sort: ties keep `INTENTS` order), then name only
+    // those reported.
+    let mut order: Vec<usize> = (0..scores.len().min(INTENTS.len())).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    order
+        .into_iter()
+        .enumerate()
+        .take_while(|&(rank, i)| rank == 0 || (scores[i] >= MIN_REPORTED && rank < MAX_REPORTED))
+        .map(|(_, i)| IntentScore { intent: INTENTS[i].to_string(), score: scores[i] })
+        .collect()
 }

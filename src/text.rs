@@ -148,29 +148,57 @@ pub struct Token<'a> {
 /// Splits normalised text into words (letters and digits) and single CJK characters.
 /// Hangul is spaced like a Latin script, so its words stay whole.
 pub fn tokenize(normalized: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
-    // Byte offset where the current word starts, if one is open.
-    let mut word_start_opt: Option<usize> = None;
-    for (offset, c) in normalized.char_indices() {
-        if is_cjk(script_of(c)) {
-            flush(normalized, &mut word_start_opt, offset, &mut tokens);
-            tokens.push(Token { text: &normalized[offset..offset + c.len_utf8()], cjk: true });
-        } else if c.is_alphanumeric() || c == '\'' && word_start_opt.is_some() {
-            word_start_opt.get_or_insert(offset);
-        } else {
-            flush(normalized, &mut word_start_opt, offset, &mut tokens);
-        }
-    }
-    flush(normalized, &mut word_start_opt, normalized.len(), &mut tokens);
-    tokens
+    tokens(normalized).collect()
 }
 
-fn flush<'a>(normalized: &'a str, word_start_opt: &mut Option<usize>, end: usize, tokens: &mut Vec<Token<'a>>) {
-    if let Some(start) = word_start_opt.take() {
-        let trimmed = normalized[start..end].trim_end_matches('\'');
-        if !trimmed.is_empty() {
-            tokens.push(Token { text: trimmed, cjk: false });
+/// [`tokenize`], one token at a time: for callers that may stop early.
+pub fn tokens(normalized: &str) -> Tokens<'_> {
+    Tokens { normalized, chars: normalized.char_indices(), word_start_opt: None, pending_opt: None }
+}
+
+/// The iterator of [`tokens`].
+pub struct Tokens<'a> {
+    normalized: &'a str,
+    chars: std::str::CharIndices<'a>,
+    /// Byte offset where the current word starts, if one is open.
+    word_start_opt: Option<usize>,
+    /// A CJK character met while a word was open: it comes after that word.
+    pending_opt: Option<Token<'a>>,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        if let Some(pending) = self.pending_opt.take() {
+            return Some(pending);
         }
+        while let Some((offset, c)) = self.chars.next() {
+            if is_cjk(script_of(c)) {
+                let cjk = Token { text: &self.normalized[offset..offset + c.len_utf8()], cjk: true };
+                match self.close_word(offset) {
+                    Some(word) => {
+                        self.pending_opt = Some(cjk);
+                        return Some(word);
+                    }
+                    None => return Some(cjk),
+                }
+            } else if c.is_alphanumeric() || c == '\'' && self.word_start_opt.is_some() {
+                self.word_start_opt.get_or_insert(offset);
+            } else if let Some(word) = self.close_word(offset) {
+                return Some(word);
+            }
+        }
+        self.close_word(self.normalized.len())
+    }
+}
+
+impl<'a> Tokens<'a> {
+    /// The open word, ending at `end`, if it has anything left once trailing apostrophes go.
+    fn close_word(&mut self, end: usize) -> Option<Token<'a>> {
+        let start = self.word_start_opt.take()?;
+        let trimmed = self.normalized[start..end].trim_end_matches('\'');
+        (!trimmed.is_empty()).then_some(Token { text: trimmed, cjk: false })
     }
 }
 
@@ -344,6 +372,23 @@ mod tests {
         let texts: Vec<_> = tokens.iter().map(|t| t.text).collect();
         assert_eq!(texts, ["包", "邮", "吗", "ok"]);
         assert_eq!(index_terms("包邮吗"), "包 包邮 邮 邮吗 吗");
+    }
+
+    #[test]
+    fn words_end_at_cjk_characters_and_lose_trailing_apostrophes() {
+        let texts: Vec<_> = tokenize("ok包 world's'' 邮'' 배송 it's '' x'").iter().map(|t| (t.text, t.cjk)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("ok", false),
+                ("包", true),
+                ("world's", false),
+                ("邮", true),
+                ("배송", false),
+                ("it's", false),
+                ("x", false)
+            ]
+        );
     }
 
     #[test]
