@@ -25,6 +25,7 @@ impl Features {
         let mut buckets = Vec::with_capacity(tokens.len() * 16);
         let mut previous: Option<&str> = None;
         let mut cjk_run: Vec<&str> = Vec::new();
+        let mut framed = Vec::new();
         let mut offsets = Vec::new();
         for token in &tokens {
             if token.cjk {
@@ -37,7 +38,7 @@ impl Features {
             if let Some(prev) = previous {
                 buckets.push(hash(b'b', &[prev, token.text]));
             }
-            push_char_ngrams(token.text, &mut offsets, &mut buckets);
+            push_char_ngrams(token.text, &mut framed, &mut offsets, &mut buckets);
             previous = Some(token.text);
         }
         push_cjk_ngrams(&cjk_run, &mut buckets);
@@ -55,43 +56,39 @@ impl Features {
     }
 }
 
-/// Character 3- to 5-grams of `<word>`; words over 38 characters give none. `offsets` is scratch
-/// space for the byte offsets of the framed word's characters.
-fn push_char_ngrams(word: &str, offsets: &mut Vec<usize>, buckets: &mut Vec<u32>) {
-    // Offsets into `<word>` (the frame characters are one byte each), one per character plus
-    // the end.
+/// Character 3- to 5-grams of `<word>`; words over 38 characters give none. `framed` is scratch
+/// space for the bytes of `<word>`, `offsets` for where its characters start.
+fn push_char_ngrams(word: &str, framed: &mut Vec<u8>, offsets: &mut Vec<usize>, buckets: &mut Vec<u32>) {
+    framed.clear();
+    framed.push(b'<');
+    framed.extend_from_slice(word.as_bytes());
+    framed.push(b'>');
+    // One offset per character of `<word>`, plus the end; in ASCII, the character's index.
     offsets.clear();
-    offsets.push(0);
-    offsets.extend(word.char_indices().map(|(offset, _)| offset + 1));
-    offsets.push(word.len() + 1);
-    offsets.push(word.len() + 2);
+    if word.is_ascii() {
+        offsets.extend(0..=framed.len());
+    } else {
+        offsets.push(0);
+        offsets.extend(word.char_indices().map(|(offset, _)| offset + 1));
+        offsets.push(framed.len() - 1);
+        offsets.push(framed.len());
+    }
     let num_chars = offsets.len() - 1;
     if num_chars > 40 {
         return;
     }
-    // The bytes of `<word>`, read without building it.
-    let byte_at = |i: usize| match i {
-        0 => b'<',
-        i if i == word.len() + 1 => b'>',
-        i => word.as_bytes()[i - 1],
-    };
     // The 3-, 4- and 5-grams starting at one character share their first bytes: hash them once
     // and finish each n-gram from there (the same values as hashing each n-gram whole).
     for start in 0..num_chars.saturating_sub(2) {
         let mut h = Fnv::new().eat(b'c');
-        let mut at = offsets[start];
-        for n in 1..=5 {
-            if start + n > num_chars {
-                break;
+        for &b in &framed[offsets[start]..offsets[start + 2]] {
+            h = h.eat(b);
+        }
+        for n in 3..=5.min(num_chars - start) {
+            for &b in &framed[offsets[start + n - 1]..offsets[start + n]] {
+                h = h.eat(b);
             }
-            let end = offsets[start + n];
-            while at < end {
-                h = h.eat(byte_at(at));
-                at += 1;
-            }
-            if n >= 3 {
-                buckets.push(h.eat(0xff).bucket());
-            }
+            buckets.push(h.eat(0xff).bucket());
         }
     }
 }
@@ -322,7 +319,7 @@ mod tests {
         let too_long = "x".repeat(39);
         for word in ["a", "ab", "abc", "shipping", "héllo", "доставка", "الطلب", "배송", &long, &too_long] {
             let mut buckets = Vec::new();
-            push_char_ngrams(word, &mut Vec::new(), &mut buckets);
+            push_char_ngrams(word, &mut Vec::new(), &mut Vec::new(), &mut buckets);
             buckets.sort_unstable();
             assert_eq!(buckets, char_ngrams_by_definition(word), "{word}");
         }
