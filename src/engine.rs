@@ -43,6 +43,9 @@ pub struct Engine {
     /// Each script's text filled with the default shop variables, and normalised for the
     /// forbidden-phrase check, for requests without variables of their own.
     prepared_scripts: Vec<Prepared>,
+    /// Each script's place in the order of script ids, to break score ties by id with an integer
+    /// comparison.
+    id_ranks: Vec<u32>,
     /// Scripts already shaped for a request without variables, by script and set of active
     /// rules (see [`Engine::shape`]).
     shaped: RwLock<HashMap<(usize, u64), Option<ShapedReply>>>,
@@ -84,11 +87,18 @@ impl Engine {
         let intent = IntentClassifier::train(&corpus, &features, &signals);
         let rules = RuleEngine::new(&corpus.rules, &corpus.ramadan);
         let prepared_scripts = corpus.scripts.iter().map(|script| rules.prepare(&script.text)).collect();
+        let mut by_id: Vec<usize> = (0..corpus.scripts.len()).collect();
+        by_id.sort_by(|&a, &b| corpus.scripts[a].id.cmp(&corpus.scripts[b].id));
+        let mut id_ranks = vec![0u32; corpus.scripts.len()];
+        for (rank, ord) in by_id.into_iter().enumerate() {
+            id_ranks[ord] = rank as u32;
+        }
         Ok(Engine {
             country: CountryDetector::new(corpus.country_cues.clone()),
             signals,
             rules,
             prepared_scripts,
+            id_ranks,
             shaped: RwLock::new(HashMap::new()),
             scripts: corpus.scripts,
             source,
@@ -232,7 +242,8 @@ impl Engine {
                 (1.0 + BM25_WEIGHT * lexical + tag_bonuses.of(script), hit.ord, script)
             })
             .collect();
-        candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.id.cmp(&b.2.id)));
+        // Best first, ties by script id (ids are unique: a total order).
+        candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| self.id_ranks[a.1].cmp(&self.id_ranks[b.1])));
         let mut replies = Vec::with_capacity(message.max_replies);
         for (score, ord, script) in candidates {
             if replies.len() >= message.max_replies {
