@@ -228,8 +228,8 @@ fn serve_with(settings: Config) -> Result<()> {
         inline_max_bytes: settings.inline_max_bytes,
     };
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
-    // The engine's work runs on the blocking pool; more threads than cores would only take
-    // turns on them, so the pool is sized to the machine.
+    // Long requests (and reloads) run on the blocking pool; more threads than cores would only
+    // take turns on them, so the pool is sized to the machine.
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     // A task woken by another normally runs next on the same thread (the LIFO slot). Here that
