@@ -42,7 +42,7 @@ impl Features {
             previous = Some(token.text);
         }
         push_cjk_ngrams(&cjk_run, &mut buckets);
-        sort_buckets(&mut buckets);
+        buckets.sort_unstable();
         buckets.dedup();
         Features { buckets }
     }
@@ -133,34 +133,6 @@ impl Fnv {
 
     fn bucket(self) -> u32 {
         (self.0 as usize % NUM_BUCKETS) as u32
-    }
-}
-
-/// Sorts bucket indices (all below `NUM_BUCKETS` = 2^18): a two-pass radix sort, faster than a
-/// comparison sort for the few hundred features of a message.
-fn sort_buckets(buckets: &mut Vec<u32>) {
-    const BITS: u32 = NUM_BUCKETS.trailing_zeros() / 2;
-    const RADIX: usize = 1 << BITS;
-    if buckets.len() < 64 {
-        buckets.sort_unstable();
-        return;
-    }
-    let mut scratch = vec![0u32; buckets.len()];
-    for pass in 0..2 {
-        let shift = pass * BITS;
-        let mut counts = [0usize; RADIX + 1];
-        for &b in buckets.iter() {
-            counts[((b >> shift) as usize & (RADIX - 1)) + 1] += 1;
-        }
-        for i in 1..=RADIX {
-            counts[i] += counts[i - 1];
-        }
-        for &b in buckets.iter() {
-            let digit = (b >> shift) as usize & (RADIX - 1);
-            scratch[counts[digit]] = b;
-            counts[digit] += 1;
-        }
-        std::mem::swap(buckets, &mut scratch);
     }
 }
 
@@ -325,25 +297,6 @@ mod tests {
         }
         assert!(!char_ngrams_by_definition(&long).is_empty());
         assert!(char_ngrams_by_definition(&too_long).is_empty());
-    }
-
-    #[test]
-    fn bucket_sort_sorts() {
-        let mut state: u64 = 7;
-        for len in [0, 1, 5, 63, 64, 65, 200, 1000] {
-            let mut buckets: Vec<u32> = (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (state % NUM_BUCKETS as u64) as u32
-                })
-                .collect();
-            let mut expected = buckets.clone();
-            expected.sort_unstable();
-            sort_buckets(&mut buckets);
-            assert_eq!(buckets, expected, "{len}");
-        }
     }
 
     #[test]
