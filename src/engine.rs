@@ -269,9 +269,7 @@ impl Engine {
         replies.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.script_id.cmp(&b.script_id)));
         Ok(replies)
     }
-}
 
-impl Engine {
     /// [`RuleEngine::shape`] for the script at `ord`. When the request brings no variables of
     /// its own, the shaped reply depends on nothing but the corpus and the set of active rules,
     /// not on the message: it is built once per script and set of rules, then reused (up to
