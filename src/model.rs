@@ -172,12 +172,19 @@ impl Default for TrainOptions {
     }
 }
 
+/// Labels per chunk of a weight row: rows are padded to whole chunks so that scoring adds
+/// fixed-size chunks, which the compiler turns into vector instructions.
+const LANES: usize = 4;
+
 /// A trained linear classifier over `labels`.
 #[derive(Debug, Clone)]
 pub struct LinearModel {
     labels: Vec<String>,
-    /// `weights[bucket * num_labels + label]`.
+    /// `weights[bucket * stride + label]`; the row's padding past the last label stays 0.
     weights: Vec<f32>,
+    /// Row length: the number of labels rounded up to whole `LANES`.
+    stride: usize,
+    /// Per label, padded like a row.
     bias: Vec<f32>,
 }
 
@@ -185,12 +192,13 @@ impl LinearModel {
     /// Trains with AdaGrad on softmax loss. `examples` pairs features with a label index.
     pub fn train(labels: Vec<String>, examples: &[(&Features, usize)], options: TrainOptions) -> LinearModel {
         let num_labels = labels.len();
-        let mut weights = vec![0f32; NUM_BUCKETS * num_labels];
-        let mut grad_sq = vec![1e-6f32; NUM_BUCKETS * num_labels];
-        let mut bias = vec![0f32; num_labels];
+        let stride = num_labels.next_multiple_of(LANES);
+        let mut weights = vec![0f32; NUM_BUCKETS * stride];
+        let mut grad_sq = vec![1e-6f32; NUM_BUCKETS * stride];
+        let mut bias = vec![0f32; stride];
         let mut order: Vec<usize> = (0..examples.len()).collect();
         let mut rng_state: u64 = 0x9E3779B97F4A7C15;
-        let mut probs = vec![0f32; num_labels];
+        let mut scores = vec![0f32; stride];
         for _epoch in 0..options.epochs {
             // Deterministic shuffle (xorshift) so that training is reproducible.
             for i in (1..order.len()).rev() {
@@ -205,8 +213,9 @@ impl LinearModel {
                     continue;
                 }
                 let w = features.weight();
-                scores_into(&weights, &bias, num_labels, features, &mut probs);
-                softmax(&mut probs);
+                scores_into(&weights, &bias, stride, features, &mut scores);
+                let probs = &mut scores[..num_labels];
+                softmax(probs);
                 for label in 0..num_labels {
                     let target = if label == *gold { 1.0 } else { 0.0 };
                     let g = probs[label] - target;
@@ -215,7 +224,7 @@ impl LinearModel {
                     }
                     bias[label] -= options.learning_rate * 0.1 * g;
                     for &bucket in &features.buckets {
-                        let slot = bucket as usize * num_labels + label;
+                        let slot = bucket as usize * stride + label;
                         let grad = g * w + options.l2 * weights[slot];
                         grad_sq[slot] += grad * grad;
                         weights[slot] -= options.learning_rate * grad / grad_sq[slot].sqrt();
@@ -223,7 +232,7 @@ impl LinearModel {
                 }
             }
         }
-        LinearModel { labels, weights, bias }
+        LinearModel { labels, weights, stride, bias }
     }
 
     pub fn labels(&self) -> &[String] {
@@ -232,27 +241,31 @@ impl LinearModel {
 
     /// Probabilities per label, in the order of `labels()`.
     pub fn predict(&self, features: &Features) -> Vec<f32> {
-        let mut probs = vec![0f32; self.labels.len()];
-        scores_into(&self.weights, &self.bias, self.labels.len(), features, &mut probs);
+        let mut probs = self.logits(features);
         softmax(&mut probs);
         probs
     }
 
     /// Raw scores (logits) per label.
     pub fn logits(&self, features: &Features) -> Vec<f32> {
-        let mut scores = vec![0f32; self.labels.len()];
-        scores_into(&self.weights, &self.bias, self.labels.len(), features, &mut scores);
+        let mut scores = vec![0f32; self.stride];
+        scores_into(&self.weights, &self.bias, self.stride, features, &mut scores);
+        scores.truncate(self.labels.len());
         scores
     }
 }
 
-fn scores_into(weights: &[f32], bias: &[f32], num_labels: usize, features: &Features, out: &mut [f32]) {
+/// Bias plus the weighted rows of the feature buckets, into `out` (`stride` long). Each label's
+/// sum is added up in bucket order, whatever the chunking.
+fn scores_into(weights: &[f32], bias: &[f32], stride: usize, features: &Features, out: &mut [f32]) {
     out.copy_from_slice(bias);
     let w = features.weight();
     for &bucket in &features.buckets {
-        let row = &weights[bucket as usize * num_labels..(bucket as usize + 1) * num_labels];
-        for (score, weight) in out.iter_mut().zip(row) {
-            *score += weight * w;
+        let row = &weights[bucket as usize * stride..(bucket as usize + 1) * stride];
+        for (scores, weights) in out.chunks_exact_mut(LANES).zip(row.chunks_exact(LANES)) {
+            for (score, weight) in scores.iter_mut().zip(weights) {
+                *score += weight * w;
+            }
         }
     }
 }
