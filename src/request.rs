@@ -140,8 +140,25 @@ TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK";
 
 /// True for an upper-case ISO 3166-1 alpha-2 code.
 pub fn is_iso_country(code: &str) -> bool {
+    match *code.as_bytes() {
+        [first @ b'A'..=b'Z', second @ b'A'..=b'Z'] => ISO_TABLE[(first - b'A') as usize] & (1 << (second - b'A')) != 0,
+        _ => false,
+    }
+}
+
+/// `ISO_COUNTRIES` as a table: per first letter, one bit per second letter.
+const ISO_TABLE: [u32; 26] = iso_table();
+
+const fn iso_table() -> [u32; 26] {
     // The list is two-letter codes, each followed by one space (the last by none).
-    code.len() == 2 && ISO_COUNTRIES.as_bytes().chunks(3).any(|entry| &entry[..2] == code.as_bytes())
+    let bytes = ISO_COUNTRIES.as_bytes();
+    let mut table = [0u32; 26];
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        table[(bytes[i] - b'A') as usize] |= 1 << (bytes[i + 1] - b'A');
+        i += 3;
+    }
+    table
 }
 
 #[cfg(test)]

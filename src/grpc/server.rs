@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use prost::Message as _;
 use tokio::sync::{mpsc, Semaphore};
@@ -14,6 +14,7 @@ use tonic::{Request, Response, Status, Streaming};
 use tracing::{debug, info, warn};
 
 use crate::config::DEFAULT_INLINE_MAX_BYTES;
+use crate::corpus::INTENTS;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::grpc::coalesce::CoalescingStream;
@@ -85,6 +86,62 @@ pub struct ReplyEngineService {
     permits: Arc<Semaphore>,
     admin_token_opt: Option<String>,
     inline_max_bytes: usize,
+    metrics: Arc<RequestMetrics>,
+}
+
+/// The methods that classify, as named in the metrics.
+const METHODS: [&str; 3] = ["Suggest", "Classify", "SuggestStream"];
+const SUGGEST: usize = 0;
+const CLASSIFY: usize = 1;
+const SUGGEST_STREAM: usize = 2;
+
+/// Handles of the metrics every answered request updates, registered once with the recorder
+/// installed at start-up: updating a handle is an atomic add, where naming the metric with its
+/// labels on each request would build and look up its key every time. Errors, rarer, name
+/// theirs on the spot.
+struct RequestMetrics {
+    /// Per method of `METHODS`: requests answered, and their latency.
+    ok: [metrics::Counter; METHODS.len()],
+    seconds: [metrics::Histogram; METHODS.len()],
+    /// Per intent of `INTENTS`.
+    intents: [metrics::Counter; INTENTS.len()],
+    escalations: metrics::Counter,
+    shed: metrics::Counter,
+}
+
+impl RequestMetrics {
+    fn new() -> RequestMetrics {
+        RequestMetrics {
+            ok: METHODS.map(|method| metrics::counter!("reply_engine_requests_total", "method" => method, "status" => "ok")),
+            seconds: METHODS.map(|method| metrics::histogram!("reply_engine_request_seconds", "method" => method)),
+            intents: INTENTS.map(|intent| metrics::counter!("reply_engine_intents_total", "intent" => intent)),
+            escalations: metrics::counter!("reply_engine_escalations_total"),
+            shed: metrics::counter!("reply_engine_shed_total"),
+        }
+    }
+
+    fn record(&self, method: usize, elapsed: Duration, result: &Result<Suggestion, Error>) {
+        self.seconds[method].record(elapsed.as_secs_f64());
+        match result {
+            Ok(suggestion) => {
+                self.ok[method].increment(1);
+                let classification = &suggestion.classification;
+                if let Some(i) = INTENTS.iter().position(|intent| *intent == classification.intent) {
+                    self.intents[i].increment(1);
+                }
+                if classification.escalate {
+                    self.escalations.increment(1);
+                }
+            }
+            Err(err) => {
+                let (method, status) = (METHODS[method], err.error_code());
+                metrics::counter!("reply_engine_requests_total", "method" => method, "status" => status).increment(1);
+                if matches!(err, Error::Overloaded(_)) {
+                    self.shed.increment(1);
+                }
+            }
+        }
+    }
 }
 
 impl ReplyEngineService {
@@ -94,35 +151,15 @@ impl ReplyEngineService {
             permits: Arc::new(Semaphore::new(config.max_concurrent.max(1))),
             admin_token_opt: config.admin_token_opt.clone(),
             inline_max_bytes: config.inline_max_bytes,
+            metrics: Arc::new(RequestMetrics::new()),
         }
     }
 
-    /// Runs one request and records its metrics.
-    async fn run(
-        &self,
-        method: &'static str,
-        request: pb::SuggestRequest,
-        history_prefix: &[Turn],
-    ) -> Result<Suggestion, Error> {
+    /// Runs one request and records its metrics; `method` indexes `METHODS`.
+    async fn run(&self, method: usize, request: pb::SuggestRequest, history_prefix: &[Turn]) -> Result<Suggestion, Error> {
         let started = Instant::now();
         let result = self.run_unmetered(request, history_prefix).await;
-        let status = match &result {
-            Ok(_) => "ok",
-            Err(err) => err.error_code(),
-        };
-        metrics::counter!("reply_engine_requests_total", "method" => method, "status" => status).increment(1);
-        metrics::histogram!("reply_engine_request_seconds", "method" => method).record(started.elapsed().as_secs_f64());
-        match &result {
-            Ok(suggestion) => {
-                let intent = suggestion.classification.intent.clone();
-                metrics::counter!("reply_engine_intents_total", "intent" => intent).increment(1);
-                if suggestion.classification.escalate {
-                    metrics::counter!("reply_engine_escalations_total").increment(1);
-                }
-            }
-            Err(Error::Overloaded(_)) => metrics::counter!("reply_engine_shed_total").increment(1),
-            Err(_) => {}
-        }
+        self.metrics.record(method, started.elapsed(), &result);
         result
     }
 
@@ -175,14 +212,14 @@ type SuggestStreamResponse = Pin<Box<dyn Stream<Item = Result<pb::SuggestRespons
 #[tonic::async_trait]
 impl ReplyEngine for ReplyEngineService {
     async fn suggest(&self, request: Request<pb::SuggestRequest>) -> Result<Response<pb::SuggestResponse>, Status> {
-        let suggestion = self.run("Suggest", request.into_inner(), &[]).await.inspect_err(log_error)?;
+        let suggestion = self.run(SUGGEST, request.into_inner(), &[]).await.inspect_err(log_error)?;
         Ok(Response::new(suggestion.into()))
     }
 
     async fn classify(&self, request: Request<pb::SuggestRequest>) -> Result<Response<pb::Classification>, Status> {
         let mut request = request.into_inner();
         request.max_replies = 1;
-        let suggestion = self.run("Classify", request, &[]).await.inspect_err(log_error)?;
+        let suggestion = self.run(CLASSIFY, request, &[]).await.inspect_err(log_error)?;
         Ok(Response::new(suggestion.classification.into()))
     }
 
@@ -211,7 +248,7 @@ impl ReplyEngine for ReplyEngineService {
                 };
                 let own_history: Vec<Turn> = request.history.iter().cloned().map(Turn::from).collect();
                 let text = request.text.clone();
-                let result = service.run("SuggestStream", request, &conversation).await;
+                let result = service.run(SUGGEST_STREAM, request, &conversation).await;
                 let failed = result.is_err();
                 let item = result.map(pb::SuggestResponse::from).map_err(|err| {
                     log_error(&err);
