@@ -4,11 +4,12 @@
 //! Data flow: language → country → intent (with history) → conversation signals → candidate
 //! scripts from the index → rule engine → ranked replies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::RwLock;
 use std::time::Instant;
 
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 use tracing::info;
 
 use crate::corpus::{Corpus, CorpusSource, Script};
@@ -22,7 +23,7 @@ use crate::lint::lint;
 use crate::model::{CorpusFeatures, Features};
 use crate::message::{Classification, Message, Role, ScoredReply, Suggestion};
 use crate::rules::{ActiveRules, Prepared, RequestState, RuleEngine, ShapedReply};
-use crate::text::{index_terms_normalized, normalize};
+use crate::text::{index_terms_of, normalize, tokenize, Token};
 
 /// Language answered in when the corpus lacks the buyer's.
 const FALLBACK_LANGUAGE: &str = "en";
@@ -48,7 +49,7 @@ pub struct Engine {
     id_ranks: Vec<u32>,
     /// Scripts already shaped for a request without variables, by script and set of active
     /// rules (see [`Engine::shape`]).
-    shaped: RwLock<HashMap<(usize, u64), Option<ShapedReply>>>,
+    shaped: RwLock<FxHashMap<(usize, u64), Option<ShapedReply>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,7 +100,7 @@ impl Engine {
             rules,
             prepared_scripts,
             id_ranks,
-            shaped: RwLock::new(HashMap::new()),
+            shaped: RwLock::new(FxHashMap::default()),
             scripts: corpus.scripts,
             source,
             index,
@@ -118,11 +119,12 @@ impl Engine {
 
     /// What the engine understands of the message.
     pub fn classify(&self, message: &Message) -> Classification {
-        self.classify_normalized(message, &normalize(&message.text))
+        let normalized = normalize(&message.text);
+        self.classify_normalized(message, &normalized, &tokenize(&normalized))
     }
 
-    /// [`Engine::classify`], given the message text's normal form.
-    fn classify_normalized(&self, message: &Message, normalized: &str) -> Classification {
+    /// [`Engine::classify`], given the message text's normal form and its tokens.
+    fn classify_normalized(&self, message: &Message, normalized: &str, tokens: &[Token<'_>]) -> Classification {
         let history_language_opt = message
             .history
             .iter()
@@ -135,7 +137,7 @@ impl Engine {
             country_opt: message.country_opt.as_deref(),
         };
         // The language and intent models read the same features of the message.
-        let features = Features::of_normalized(normalized);
+        let features = Features::of_tokens(tokens);
         let language = self
             .language
             .detect_with_opt(&message.text, Some(&features), priors)
@@ -170,10 +172,11 @@ impl Engine {
 
     /// Classifies the message and ranks reply scripts for it.
     pub fn suggest(&self, message: &Message) -> Result<Suggestion> {
-        // The text is normalised once, for the models, the signal phrases and the index.
+        // The text is normalised and split once, for the models, the signal phrases and the index.
         let normalized = normalize(&message.text);
-        let classification = self.classify_normalized(message, &normalized);
-        let replies = self.rank(message, &classification, &index_terms_normalized(&normalized))?;
+        let tokens = tokenize(&normalized);
+        let classification = self.classify_normalized(message, &normalized, &tokens);
+        let replies = self.rank(message, &classification, &index_terms_of(&tokens))?;
         Ok(Suggestion { classification, replies })
     }
 

@@ -2,7 +2,7 @@
 //! character n-grams inside words, CJK character n-grams). It is trained at corpus load from the
 //! labelled examples in `corpus/train/` and serves both the intent and the language classifier.
 
-use crate::text::{normalize, tokenize};
+use crate::text::{normalize, tokenize, Token};
 
 /// Number of hash buckets (a power of two).
 const NUM_BUCKETS: usize = 1 << 18;
@@ -16,18 +16,17 @@ pub struct Features {
 impl Features {
     /// Extracts the features of a raw text.
     pub fn of(text: &str) -> Features {
-        Features::of_normalized(&normalize(text))
+        Features::of_tokens(&tokenize(&normalize(text)))
     }
 
-    /// Extracts the features of an already normalised text.
-    pub fn of_normalized(normalized: &str) -> Features {
-        let tokens = tokenize(normalized);
+    /// Extracts the features of a normalised text's tokens.
+    pub fn of_tokens(tokens: &[Token<'_>]) -> Features {
         let mut buckets = Vec::with_capacity(tokens.len() * 16);
         let mut previous: Option<&str> = None;
         let mut cjk_run: Vec<&str> = Vec::new();
         let mut framed = Vec::new();
         let mut offsets = Vec::new();
-        for token in &tokens {
+        for token in tokens {
             if token.cjk {
                 cjk_run.push(token.text);
                 continue;

@@ -205,13 +205,12 @@ impl<'a> Tokens<'a> {
 /// Terms for the full-text index: words, plus CJK character bigrams (and single characters),
 /// joined by spaces so that tantivy's whitespace tokenizer can index them.
 pub fn index_terms(text: &str) -> String {
-    index_terms_normalized(&normalize(text))
+    index_terms_of(&tokenize(&normalize(text)))
 }
 
-/// [`index_terms`] of an already normalised text.
-pub fn index_terms_normalized(normalized: &str) -> String {
-    let tokens = tokenize(normalized);
-    let mut terms = String::with_capacity(normalized.len() * 2);
+/// [`index_terms`] of a normalised text's tokens.
+pub fn index_terms_of(tokens: &[Token<'_>]) -> String {
+    let mut terms = String::with_capacity(tokens.iter().map(|token| token.text.len() * 2 + 1).sum());
     for (i, token) in tokens.iter().enumerate() {
         if !terms.is_empty() {
             terms.push(' ');
