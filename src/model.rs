@@ -257,15 +257,18 @@ impl LinearModel {
 /// Bias plus the weighted rows of the feature buckets, into `out` (`stride` long). Each label's
 /// sum is added up in bucket order, whatever the chunking.
 fn scores_into(weights: &[f32], bias: &[f32], stride: usize, features: &Features, out: &mut [f32]) {
-    out.copy_from_slice(bias);
     let w = features.weight();
-    for &bucket in &features.buckets {
-        let row = &weights[bucket as usize * stride..(bucket as usize + 1) * stride];
-        for (scores, weights) in out.chunks_exact_mut(LANES).zip(row.chunks_exact(LANES)) {
-            for (score, weight) in scores.iter_mut().zip(weights) {
-                *score += weight * w;
+    // One chunk of labels at a time, over every bucket: the chunk's sums stay in one register.
+    for (chunk, (sums, bias)) in out.as_chunks_mut::<LANES>().0.iter_mut().zip(bias.as_chunks::<LANES>().0).enumerate() {
+        let mut acc = *bias;
+        for &bucket in &features.buckets {
+            let start = bucket as usize * stride + chunk * LANES;
+            let weights: &[f32; LANES] = weights[start..start + LANES].try_into().expect("a chunk is LANES long");
+            for lane in 0..LANES {
+                acc[lane] += weights[lane] * w;
             }
         }
+        *sums = acc;
     }
 }
 
