@@ -3,7 +3,7 @@
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::InvertedIndexReader;
-use tantivy::postings::TermInfo;
+use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::{Bm25StatisticsProvider, Bm25Weight};
 use tantivy::schema::{IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STRING};
 use tantivy::{doc, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Term, TERMINATED};
@@ -206,20 +206,17 @@ impl ScriptIndex {
                 let Some(info) = &entry.infos[segment_ord] else {
                     continue;
                 };
-                // The block reader, without the document-at-a-time cursor around it: the cell's
-                // documents are looked up in the term's blocks directly.
                 let mut postings = segment
                     .body
-                    .read_block_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)
                     .map_err(tantivy::TantivyError::from)?;
                 for (&(doc, _), score) in docs.iter().zip(scores.iter_mut()) {
-                    let position = postings.seek(doc);
-                    let current = postings.doc(position);
+                    let current = if postings.doc() < doc { postings.seek(doc) } else { postings.doc() };
                     if current == TERMINATED {
                         break;
                     }
                     if current == doc {
-                        *score += entry.weight.score(segment.fieldnorms.fieldnorm_id(doc), postings.freq(position));
+                        *score += entry.weight.score(segment.fieldnorms.fieldnorm_id(doc), postings.term_freq());
                     }
                 }
             }
