@@ -245,13 +245,26 @@ impl Engine {
                 (1.0 + BM25_WEIGHT * lexical + tag_bonuses.of(script), hit.ord, script)
             })
             .collect();
-        // Best first, ties by script id (ids are unique: a total order).
-        candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then_with(|| self.id_ranks[a.1].cmp(&self.id_ranks[b.1])));
+        // Best first, ties by script id (ids are unique: a total order). Most requests take the
+        // first `max_replies`: only those are put in order, the rest only if the rules turn one
+        // of them away.
+        let best_first = |a: &(f32, usize, &Script), b: &(f32, usize, &Script)| {
+            b.0.total_cmp(&a.0).then_with(|| self.id_ranks[a.1].cmp(&self.id_ranks[b.1]))
+        };
+        let first = message.max_replies.min(candidates.len());
+        if first < candidates.len() {
+            candidates.select_nth_unstable_by(first, best_first);
+        }
+        candidates[..first].sort_unstable_by(best_first);
         let mut replies = Vec::with_capacity(message.max_replies);
-        for (score, ord, script) in candidates {
+        for i in 0..candidates.len() {
             if replies.len() >= message.max_replies {
                 break;
             }
+            if i == first {
+                candidates[first..].sort_unstable_by(best_first);
+            }
+            let (score, ord, script) = candidates[i];
             let Some(shaped) = self.shape(&active, ord, script, &message.context) else {
                 continue;
             };

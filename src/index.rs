@@ -172,8 +172,10 @@ impl ScriptIndex {
         Ok(ScriptIndex { num_docs, segments, scripts_per_language, cells, terms })
     }
 
-    /// Scripts of `intent` in `language`, best BM25 match against the message first;
-    /// `message_terms` are the message's [`index_terms`], computed once per request.
+    /// Scripts of `intent` in `language` with their BM25 match against the message: the best
+    /// `MAX_CANDIDATES` of the cell, in no particular order (the caller ranks them with the
+    /// rules' bonuses). `message_terms` are the message's [`index_terms`], computed once per
+    /// request.
     ///
     /// A cell holds few scripts, so the search walks the posting lists of the message terms
     /// found in the cell to the cell's documents and sums tantivy's BM25 scores for each: no
@@ -226,15 +228,14 @@ impl ScriptIndex {
     }
 }
 
-/// The best `limit` hits, best first, ties by corpus order (a total order). A large cell holds
-/// hundreds of scripts: the best are picked out before sorting, not the whole cell sorted.
+/// The best `limit` hits (by BM25, ties by corpus order: a total order), in no particular order.
+/// A large cell holds hundreds of scripts: the best are picked out, not the whole cell sorted.
 fn best_hits(mut hits: Vec<Hit>, limit: usize) -> Vec<Hit> {
     let best_first = |a: &Hit, b: &Hit| b.bm25.total_cmp(&a.bm25).then_with(|| a.ord.cmp(&b.ord));
     if hits.len() > limit {
         hits.select_nth_unstable_by(limit, best_first);
         hits.truncate(limit);
     }
-    hits.sort_unstable_by(best_first);
     hits
 }
 
@@ -246,7 +247,8 @@ fn cell_key(intent: &str, language: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Picking the best hits gives what sorting them all and cutting gives, ties included.
+    /// Picking the best hits gives the hits that sorting them all and cutting gives, ties
+    /// included (in no particular order).
     #[test]
     fn best_hits_match_a_full_sort() {
         let mut state: u64 = 0x2545F4914F6CDD1D;
@@ -264,7 +266,9 @@ mod tests {
             let mut expected = hits.clone();
             expected.sort_by(|a, b| b.bm25.total_cmp(&a.bm25).then_with(|| a.ord.cmp(&b.ord)));
             expected.truncate(64);
-            assert_eq!(best_hits(hits, 64), expected, "{len} hits");
+            let mut best = best_hits(hits, 64);
+            best.sort_by(|a, b| b.bm25.total_cmp(&a.bm25).then_with(|| a.ord.cmp(&b.ord)));
+            assert_eq!(best, expected, "{len} hits");
         }
     }
 }
