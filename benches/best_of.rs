@@ -4,10 +4,13 @@
 //!
 //!     cargo bench --bench best_of            # the load benchmark's message
 //!     cargo bench --bench best_of -- mix     # the criterion benchmark's mix of messages
+//!     cargo bench --bench best_of -- large   # the mix on the built-in corpus and on 100,000
+//!                                            # scripts, rounds alternating between the two
 
 use std::time::Instant;
 
-use reply_engine::corpus::CorpusSource;
+use reply_engine::corpus::{Corpus, CorpusSource, Script};
+use reply_engine::message::Message;
 use reply_engine::request::RawRequest;
 use reply_engine::Engine;
 
@@ -38,28 +41,65 @@ const ROUNDS: usize = 60;
 const CALLS_PER_ROUND: usize = 3_000;
 
 fn main() {
-    let mix = std::env::args().skip(1).any(|arg| arg == "mix");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mix = args.iter().any(|arg| arg == "mix" || arg == "large");
     let texts: Vec<&str> = if mix { MIX.to_vec() } else { vec![LOAD_MESSAGE] };
-    let messages: Vec<_> = texts
+    let messages: Vec<Message> = texts
         .iter()
         .map(|text| RawRequest { text: text.to_string(), country: "US".into(), ..RawRequest::default() }.validate().unwrap())
         .collect();
     let engine = Engine::load(CorpusSource::BuiltIn).unwrap();
-    let mut rounds: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let started = Instant::now();
-            for i in 0..CALLS_PER_ROUND {
-                std::hint::black_box(engine.suggest(&messages[i % messages.len()]).unwrap());
-            }
-            started.elapsed().as_secs_f64() * 1e6 / CALLS_PER_ROUND as f64
-        })
-        .collect();
+    if args.iter().any(|arg| arg == "large") {
+        // Rounds alternate between the two corpora, so that the machine's load weighs on both.
+        let large = synthetic_engine(100_000);
+        let (mut builtin_rounds, mut large_rounds) = (Vec::new(), Vec::new());
+        for _ in 0..ROUNDS {
+            builtin_rounds.push(time_round(&engine, &messages));
+            large_rounds.push(time_round(&large, &messages));
+        }
+        let (builtin, large) = (summary(builtin_rounds), summary(large_rounds));
+        println!("suggest (mix), built-in corpus: {builtin}");
+        println!("suggest (mix), 100,000 scripts: {large}");
+        return;
+    }
+    let rounds = (0..ROUNDS).map(|_| time_round(&engine, &messages)).collect();
+    println!("suggest ({}): {}", if mix { "mix" } else { "load message" }, summary(rounds));
+}
+
+/// Microseconds per message over one round.
+fn time_round(engine: &Engine, messages: &[Message]) -> f64 {
+    let started = Instant::now();
+    for i in 0..CALLS_PER_ROUND {
+        std::hint::black_box(engine.suggest(&messages[i % messages.len()]).unwrap());
+    }
+    started.elapsed().as_secs_f64() * 1e6 / CALLS_PER_ROUND as f64
+}
+
+fn summary(mut rounds: Vec<f64>) -> String {
     rounds.sort_by(f64::total_cmp);
-    println!(
-        "suggest ({}): best {:.2} µs, quartile {:.2} µs, median {:.2} µs per message over {ROUNDS} rounds of {CALLS_PER_ROUND}",
-        if mix { "mix" } else { "load message" },
+    format!(
+        "best {:.2} µs, quartile {:.2} µs, median {:.2} µs per message over {} rounds of {CALLS_PER_ROUND}",
         rounds[0],
-        rounds[ROUNDS / 4],
-        rounds[ROUNDS / 2]
-    );
+        rounds[rounds.len() / 4],
+        rounds[rounds.len() / 2],
+        rounds.len()
+    )
+}
+
+/// The built-in corpus with its scripts multiplied up to `target` by varying their words, as in
+/// `benches/classify.rs`.
+fn synthetic_engine(target: usize) -> Engine {
+    let mut corpus = Corpus::load(&CorpusSource::BuiltIn).unwrap();
+    let originals = corpus.scripts.clone();
+    let mut n = 0usize;
+    while corpus.scripts.len() < target {
+        let base = &originals[n % originals.len()];
+        let words: Vec<&str> = base.text.split_whitespace().collect();
+        let rotate = (n / originals.len()) % words.len().max(1);
+        let mut text: Vec<&str> = words[rotate..].to_vec();
+        text.extend_from_slice(&words[..rotate]);
+        corpus.scripts.push(Script { id: format!("{}.synthetic{n}", base.id), text: text.join(" "), ..base.clone() });
+        n += 1;
+    }
+    Engine::from_corpus(CorpusSource::BuiltIn, corpus).unwrap()
 }
