@@ -9,10 +9,12 @@
 
 use std::time::Instant;
 
-use reply_engine::corpus::{Corpus, CorpusSource, Script};
+use reply_engine::corpus::CorpusSource;
 use reply_engine::message::Message;
-use reply_engine::request::RawRequest;
 use reply_engine::Engine;
+
+mod common;
+use common::{messages, synthetic_engine, MESSAGES};
 
 /// The allocator of the `reply-engine` binary, so that the figures are those of the service.
 #[global_allocator]
@@ -21,33 +23,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// The message that `bench/load.sh` sends.
 const LOAD_MESSAGE: &str = "hi, the parcel has not arrived yet, it has been 40 days. can you check?";
 
-/// The mix of `benches/classify.rs`.
-const MIX: [&str; 12] = [
-    "where is my package?? its been 40 days",
-    "能便宜点吗亲，包邮吗",
-    "cadê meu pedido, vc pode ver pfv",
-    "¿tienen envío gratis a México?",
-    "اللون مو نفس الصورة أبداً",
-    "Здравствуйте, когда отправите заказ?",
-    "Le colis est marqué livré mais je n'ai rien reçu",
-    "Gibt es einen Rabatt, wenn ich drei Stück kaufe?",
-    "THE BLENDER ARRIVED BROKEN!!! I WANT A REFUND",
-    "배송 언제 와요?",
-    "いつ発送されますか？",
-    "hi",
-];
-
 const ROUNDS: usize = 60;
 const CALLS_PER_ROUND: usize = 3_000;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mix = args.iter().any(|arg| arg == "mix" || arg == "large");
-    let texts: Vec<&str> = if mix { MIX.to_vec() } else { vec![LOAD_MESSAGE] };
-    let messages: Vec<Message> = texts
-        .iter()
-        .map(|text| RawRequest { text: text.to_string(), country: "US".into(), ..RawRequest::default() }.validate().unwrap())
-        .collect();
+    let messages = if mix { messages(&MESSAGES) } else { messages(&[LOAD_MESSAGE]) };
     let engine = Engine::load(CorpusSource::BuiltIn).unwrap();
     if args.iter().any(|arg| arg == "large") {
         // Rounds alternate between the two corpora, so that the machine's load weighs on both.
@@ -84,22 +66,4 @@ fn summary(mut rounds: Vec<f64>) -> String {
         rounds[rounds.len() / 2],
         rounds.len()
     )
-}
-
-/// The built-in corpus with its scripts multiplied up to `target` by varying their words, as in
-/// `benches/classify.rs`.
-fn synthetic_engine(target: usize) -> Engine {
-    let mut corpus = Corpus::load(&CorpusSource::BuiltIn).unwrap();
-    let originals = corpus.scripts.clone();
-    let mut n = 0usize;
-    while corpus.scripts.len() < target {
-        let base = &originals[n % originals.len()];
-        let words: Vec<&str> = base.text.split_whitespace().collect();
-        let rotate = (n / originals.len()) % words.len().max(1);
-        let mut text: Vec<&str> = words[rotate..].to_vec();
-        text.extend_from_slice(&words[..rotate]);
-        corpus.scripts.push(Script { id: format!("{}.synthetic{n}", base.id), text: text.join(" "), ..base.clone() });
-        n += 1;
-    }
-    Engine::from_corpus(CorpusSource::BuiltIn, corpus).unwrap()
 }
