@@ -91,7 +91,14 @@ impl ScriptIndex {
         // One writer thread is plenty for a few thousand short documents.
         let mut writer: IndexWriter = index.writer_with_num_threads(1, 64_000_000)?;
         let mut cell_words: HashMap<(String, String), Vec<String>> = HashMap::new();
-        for (position, script) in scripts.iter().enumerate() {
+        // Documents are added cell by cell, so that a cell's documents are neighbours in every
+        // posting list: a search then reads the stretch of a term's postings that covers the
+        // cell, not blocks scattered over the whole index. Scores and ties do not depend on
+        // the order (ties go by corpus position).
+        let mut by_cell: Vec<usize> = (0..scripts.len()).collect();
+        by_cell.sort_by(|&a, &b| (&scripts[a].intent, &scripts[a].language).cmp(&(&scripts[b].intent, &scripts[b].language)));
+        for position in by_cell {
+            let script = &scripts[position];
             let terms = index_terms(&script.text);
             cell_words
                 .entry((script.intent.clone(), script.language.clone()))
