@@ -282,7 +282,7 @@ impl Engine {
                 applied_rules,
             });
         }
-        replies.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.script_id.cmp(&b.script_id)));
+        // Taken from the candidates best first, the replies are already in order.
         Ok(replies)
     }
 
